@@ -1,0 +1,3 @@
+from opsassure.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""Request plumbing: request ids, body size limit, user language and time zone."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import zoneinfo
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from opsassure.core.audit import AuditContext, audit_context
+from opsassure.core.request_context import request_id_var
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware:
+    """Accept a sane X-Request-ID from the proxy or make one; echo it; tag logs and audit."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = request_id_var.set(request_id)
+        try:
+            with audit_context(AuditContext(request=request, request_id=request_id)):
+                response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+def error_response(status: int, code: str, message: str,
+                   fields: dict[str, list[str]] | None = None) -> JsonResponse:
+    """The one JSON error shape used by every API answer that is not a success."""
+    return JsonResponse(
+        {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status
+    )
+
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over ``MAX_REQUEST_BYTES`` with 413 before anything reads them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return error_response(400, "bad_request", _("Invalid Content-Length header."))
+        if length > settings.MAX_REQUEST_BYTES:
+            return error_response(
+                413,
+                "request_too_large",
+                _("The request body is larger than the limit of %(limit)d bytes.")
+                % {"limit": settings.MAX_REQUEST_BYTES},
+            )
+        return self.get_response(request)
+
+
+class UserPreferencesMiddleware:
+    """Activate the signed-in user's language and time zone (default Asia/Shanghai)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        zone_name = settings.TIME_ZONE
+        if user is not None and user.is_authenticated:
+            if user.language:
+                translation.activate(user.language)
+                request.LANGUAGE_CODE = user.language  # type: ignore[attr-defined]
+            zone_name = user.time_zone or zone_name
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(zone_name))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.activate(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+        try:
+            response = self.get_response(request)
+        finally:
+            timezone.deactivate()
+        return response

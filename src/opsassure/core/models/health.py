@@ -1,0 +1,19 @@
+"""Heartbeats written by background processes, read by /readyz and /metrics."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Heartbeat(models.Model):
+    """One row per kind of process ("worker", "scheduler"); updated in place."""
+
+    kind = models.CharField(_("kind"), max_length=32, unique=True)
+    seen_at = models.DateTimeField(_("last seen"))
+    hostname = models.CharField(_("host"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.kind}@{self.hostname}"

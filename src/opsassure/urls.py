@@ -1,0 +1,39 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from opsassure.core import health
+from opsassure.core.api.router import router
+from opsassure.core.metrics import metrics_view
+from opsassure.web import views as web_views
+from opsassure.web.forms import LoginForm
+
+from opsassure.web.nav import import_app_modules
+
+# Every OpsAssure app registers its API viewsets in <app>/api/urls.py on the shared router and
+# may have UI routes in <app>/urls.py, mounted at /<app label>/.
+import_app_modules("api.urls")
+app_ui_patterns = [
+    path(f"{label}/", include(module)) for label, module in import_app_modules("urls")
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm,
+                                                template_name="web/login.html",
+                                                redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    *app_ui_patterns,
+    path("", include("opsassure.web.urls")),
+]
+
+handler400 = web_views.bad_request
+handler403 = web_views.permission_denied
+handler404 = web_views.page_not_found
+handler500 = web_views.server_error

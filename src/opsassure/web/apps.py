@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WebConfig(AppConfig):
+    name = "opsassure.web"
+    label = "web"
+    verbose_name = _("Web")
+
+    def ready(self) -> None:
+        from opsassure.web import nav
+
+        nav.load_app_menus()

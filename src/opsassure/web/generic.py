@@ -1,0 +1,83 @@
+"""Generic scoped list and detail views used by every app's UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.db import models
+from django.utils.functional import Promise
+from django.views.generic import DetailView, ListView
+
+from opsassure.core.tenancy import scoped
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: an attribute path, a header, and whether it links to the row."""
+
+    attr: str
+    header: str | Promise
+    link: bool = False
+
+    def value(self, obj: Any) -> Any:
+        value: Any = obj
+        for part in self.attr.split("."):
+            display = getattr(value, f"get_{part}_display", None)
+            value = display() if display is not None else getattr(value, part, None)
+            if value is None:
+                return ""
+        return value
+
+
+class ScopedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView[Any]):
+    """A filtered, paginated table over ``model.objects.visible_to(user)``."""
+
+    model: type[models.Model]
+    columns: list[Column] = []
+    filterset_class: Any = None
+    template_name = "web/list.html"
+    paginate_by = 50
+    title: str | Promise = ""
+    create_url_name: str | None = None
+    export_url_name: str | None = None
+    ordering: Any = None
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        queryset = scoped(self.model, self.request.user)
+        if self.ordering:
+            queryset = queryset.order_by(*self.ordering)
+        if self.filterset_class is not None:
+            self.filterset = self.filterset_class(self.request.GET, queryset=queryset,
+                                                  request=self.request)
+            queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
+        return queryset
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        rows = [
+            [(column, column.value(obj)) for column in self.columns]
+            for obj in context["object_list"]
+        ]
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            columns=self.columns,
+            rows=zip(context["object_list"], rows, strict=True),
+            title=self.title or self.model._meta.verbose_name_plural,
+            filterset=getattr(self, "filterset", None),
+            querystring=query.urlencode(),
+            create_url_name=self.create_url_name,
+            export_url_name=self.export_url_name,
+        )
+        return context
+
+
+class ScopedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView[Any]):
+    """Another customer's object is a 404, exactly like one that does not exist."""
+
+    model: type[models.Model]
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return scoped(self.model, self.request.user)
