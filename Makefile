@@ -27,8 +27,8 @@ test: setup  ## the whole suite (SQLite; PostgreSQL + Redis when OPSASSURE_TEST_
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup  ## ruff, mypy, Django checks, migrations, OpenAPI schema, translations
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 	OPSASSURE_DATA_DIR=$$(mktemp -d) $(BIN)/opsassure check
 	OPSASSURE_DATA_DIR=$$(mktemp -d) $(BIN)/opsassure manage makemigrations --check --dry-run
@@ -43,8 +43,8 @@ messages: setup  ## refresh the translation catalogs after changing strings
 	$(BIN)/python scripts/check_translations.py --compile
 
 fmt: setup
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench scripts
+	$(BIN)/ruff check --fix src tests bench scripts
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

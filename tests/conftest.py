@@ -15,10 +15,15 @@ from opsassure.core.roles import sync_roles
 PASSWORD = "correct horse battery staple"
 
 
-def make_user(username: str, role: str | None, customer: Customer | None = None,
-              teams: Iterable[Team] = ()) -> User:
-    user = User.objects.create_user(username=username, password=PASSWORD, customer=customer,
-                                    display_name=username.replace("_", " ").title())
+def make_user(
+    username: str, role: str | None, customer: Customer | None = None, teams: Iterable[Team] = ()
+) -> User:
+    user = User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        customer=customer,
+        display_name=username.replace("_", " ").title(),
+    )
     if role:
         user.groups.add(Group.objects.get(name=role))
     for team in teams:

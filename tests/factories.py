@@ -45,8 +45,9 @@ def _team(world: World, customer: Customer) -> Sample:
 
 
 def _user(world: World, customer: Customer) -> Sample:
-    user = make_user(f"user-{customer.code.lower()}-{next(_counter)}", "customer_user",
-                     customer=customer)
+    user = make_user(
+        f"user-{customer.code.lower()}-{next(_counter)}", "customer_user", customer=customer
+    )
     return Sample(user, user.username)
 
 
@@ -60,8 +61,12 @@ def _token(world: World, customer: Customer) -> Sample:
 
 def _audit_event(world: World, customer: Customer) -> Sample:
     marker = f"audit-marker-{customer.code}-{next(_counter)}"
-    event = audit.record(AuditEvent.Action.EXPORT, object_type="test.sample",
-                         object_repr=marker, customer_id=customer.pk)
+    event = audit.record(
+        AuditEvent.Action.EXPORT,
+        object_type="test.sample",
+        object_repr=marker,
+        customer_id=customer.pk,
+    )
     return Sample(event, marker)
 
 

@@ -100,8 +100,10 @@ def test_api_route_never_shows_or_changes_another_customers_rows(
         client = api_as(user)
         status, ids = _listed_ids(client, base)
         assert theirs.obj.pk not in ids, f"{name} lists B's {model.__name__} at {base}"
-        if powerful and not ours.personal and not (
-            ours.provider_visible and user.customer_id is not None
+        if (
+            powerful
+            and not ours.personal
+            and not (ours.provider_visible and user.customer_id is not None)
         ):
             assert status == 200, f"{name}: {base} -> {status}"
             assert ours.obj.pk in ids, f"positive control: {name} must list A's row at {base}"
@@ -144,8 +146,10 @@ def test_ui_list_never_shows_another_customers_rows(world: World, item: Any) -> 
         assert response.status_code in {200, 403}, f"{name} {item.url}"
         html = response.content.decode()
         assert theirs.marker not in html, f"{name} sees B's {item.model.__name__} on {item.url}"
-        if powerful and not ours.personal and not (
-            ours.provider_visible and user.customer_id is not None
+        if (
+            powerful
+            and not ours.personal
+            and not (ours.provider_visible and user.customer_id is not None)
         ):
             assert response.status_code == 200
             assert ours.marker in html, f"positive control: {name} must see A's row"

@@ -166,11 +166,11 @@ TEMPLATES = [
 
 # --- Database ----------------------------------------------------------------------------------
 SQLITE_PATH = DATA_DIR / "opsassure.sqlite3"
-_database_url = env("TEST_DATABASE_URL") if TESTING and env("TEST_DATABASE_URL") else env(
-    "DATABASE_URL"
+_database_url = (
+    env("TEST_DATABASE_URL") if TESTING and env("TEST_DATABASE_URL") else env("DATABASE_URL")
 )
 if _database_url:
-    DATABASES: dict[str, dict[str, Any]] = {
+    DATABASES: dict[str, Any] = {
         "default": dj_database_url.parse(
             _database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
@@ -200,13 +200,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (throttling, short-lived state). Redis when configured, else files in DATA_DIR. -----
 _cache_url = env("CACHE_URL")
 if _cache_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": _cache_url}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+        }
+    }
 elif TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(DATA_DIR / "cache")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
 
 # --- Passwords ---------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -218,8 +226,10 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
@@ -267,8 +277,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "opsassure.core.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle",
-                                 "rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env("API_RATE_USER", "6000/min"),
         "anon": env("API_RATE_ANON", "600/min"),
@@ -340,8 +352,11 @@ LOGGING = {
     },
     "filters": {"request_id": {"()": "opsassure.core.request_context.RequestIdLogFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain",
-                    "filters": ["request_id"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},

@@ -7,7 +7,6 @@ from opsassure.core.api.router import router
 from opsassure.core.metrics import metrics_view
 from opsassure.web import views as web_views
 from opsassure.web.forms import LoginForm
-
 from opsassure.web.nav import import_app_modules
 
 # Every OpsAssure app registers its API viewsets in <app>/api/urls.py on the shared router and
@@ -21,9 +20,15 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
-    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm,
-                                                template_name="web/login.html",
-                                                redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm,
+            template_name="web/login.html",
+            redirect_authenticated_user=True,
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

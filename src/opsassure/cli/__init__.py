@@ -14,8 +14,12 @@ from opsassure.cli import backup as backup_cli
 from opsassure.cli.supervisor import Supervisor
 
 console = Console()
-app = typer.Typer(help="OpsAssure: IT operations service assurance.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="OpsAssure: IT operations service assurance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -59,8 +63,11 @@ def run(
 def _banner(url: str) -> str:
     from opsassure.core.demo import DEMO_PASSWORD, DEMO_USERS
 
-    lines = [f"[bold green]OpsAssure is running at {url}[/]", "", "Demo logins (password "
-             f"[bold]{DEMO_PASSWORD}[/]):"]
+    lines = [
+        f"[bold green]OpsAssure is running at {url}[/]",
+        "",
+        f"Demo logins (password [bold]{DEMO_PASSWORD}[/]):",
+    ]
     lines += [f"  {username:<16} {label}" for username, label in DEMO_USERS]
     lines += ["", "Press Ctrl-C to stop."]
     return "\n".join(lines)
@@ -92,25 +99,60 @@ def web(
     threads: Annotated[int, typer.Option(help="Threads per process.")] = 8,
 ) -> None:
     """The web server (gunicorn): UI, API, webhooks."""
-    _exec(["-m", "gunicorn", "opsassure.wsgi:application", "--bind", f"{host}:{port}",
-           "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-           "--timeout", "60", "--graceful-timeout", "10", "--access-logfile", "-",
-           "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
-           "--forwarded-allow-ips", os.environ.get("OPSASSURE_FORWARDED_ALLOW_IPS", "127.0.0.1")])
+    _exec(
+        [
+            "-m",
+            "gunicorn",
+            "opsassure.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "10",
+            "--access-logfile",
+            "-",
+            "--access-logformat",
+            '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+            "--forwarded-allow-ips",
+            os.environ.get("OPSASSURE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        ]
+    )
 
 
 @app.command()
 def worker(
-    queues: Annotated[str, typer.Option(help="Comma-separated queues.")] =
-    "alerts,notify,automation,reports,default",
+    queues: Annotated[
+        str, typer.Option(help="Comma-separated queues.")
+    ] = "alerts,notify,automation,reports,default",
     concurrency: Annotated[int, typer.Option()] = 4,
-    embedded: Annotated[bool, typer.Option(help="One process with threads (small memory).")]
-    = False,
+    embedded: Annotated[
+        bool, typer.Option(help="One process with threads (small memory).")
+    ] = False,
     hostname: Annotated[str, typer.Option(help="Worker node name.")] = "",
 ) -> None:
     """A Celery worker. Start as many as you like, on as many machines."""
-    argv = ["-m", "celery", "-A", "opsassure", "worker", "--loglevel", "INFO", "-Q", queues,
-            "--concurrency", str(concurrency), "--without-gossip", "--without-mingle"]
+    argv = [
+        "-m",
+        "celery",
+        "-A",
+        "opsassure",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "-Q",
+        queues,
+        "--concurrency",
+        str(concurrency),
+        "--without-gossip",
+        "--without-mingle",
+    ]
     if embedded:
         argv += ["--pool", "threads"]
     if hostname:
@@ -121,8 +163,19 @@ def worker(
 @app.command()
 def scheduler() -> None:
     """Celery beat with the schedules stored in the database (run exactly one)."""
-    _exec(["-m", "celery", "-A", "opsassure", "beat", "--loglevel", "INFO",
-           "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"])
+    _exec(
+        [
+            "-m",
+            "celery",
+            "-A",
+            "opsassure",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+        ]
+    )
 
 
 @app.command()
@@ -213,8 +266,10 @@ def audit_verify() -> None:
     if result.ok:
         console.print(f"[green]Audit trail intact: {result.checked} events verified.[/]")
         return
-    console.print(f"[red]Audit trail broken at event #{result.broken_seq}: {result.reason}.[/]"
-                  f" {result.checked} events before it are intact.")
+    console.print(
+        f"[red]Audit trail broken at event #{result.broken_seq}: {result.reason}.[/]"
+        f" {result.checked} events before it are intact."
+    )
     raise typer.Exit(1)
 
 

@@ -77,8 +77,11 @@ def backup(
             engine = "sqlite"
         else:
             with console.status("pg_dump…"):
-                subprocess.run(["pg_dump", "-Fc", "-f", str(work / "database.pgdump"),
-                                *_pg_args(db)], check=True, env=_pg_env(db))
+                subprocess.run(
+                    ["pg_dump", "-Fc", "-f", str(work / "database.pgdump"), *_pg_args(db)],
+                    check=True,
+                    env=_pg_env(db),
+                )
             engine = "postgresql"
         (work / "manifest.json").write_text(json.dumps({"engine": engine, "format": 1}))
         with tarfile.open(path, "w:gz") as archive:
@@ -112,8 +115,10 @@ def restore(
         manifest = json.loads((work / "manifest.json").read_text())
         engine = "sqlite" if settings.IS_SQLITE else "postgresql"
         if manifest["engine"] != engine:
-            console.print(f"[red]The backup is of a {manifest['engine']} database; this system "
-                          f"uses {engine}.[/]")
+            console.print(
+                f"[red]The backup is of a {manifest['engine']} database; this system "
+                f"uses {engine}.[/]"
+            )
             raise typer.Exit(2)
         if engine == "sqlite":
             source = sqlite3.connect(work / "database.sqlite3")
@@ -129,9 +134,18 @@ def restore(
             source.close()
         else:
             with console.status("pg_restore…"):
-                subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner",
-                                *_pg_args(db), str(work / "database.pgdump")], check=True,
-                               env=_pg_env(db))
+                subprocess.run(
+                    [
+                        "pg_restore",
+                        "--clean",
+                        "--if-exists",
+                        "--no-owner",
+                        *_pg_args(db),
+                        str(work / "database.pgdump"),
+                    ],
+                    check=True,
+                    env=_pg_env(db),
+                )
         for name in _FILES_IN_ARCHIVE:
             source_path = work / "data" / name
             if not source_path.exists():

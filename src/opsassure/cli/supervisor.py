@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -76,14 +75,17 @@ class Supervisor:
                     continue
                 code = child.process.returncode if child.process else None
                 if child.restarts >= MAX_RESTARTS:
-                    self.console.print(f"[red]{child.name} keeps failing (exit {code}); "
-                                       "stopping everything.[/]")
+                    self.console.print(
+                        f"[red]{child.name} keeps failing (exit {code}); stopping everything.[/]"
+                    )
                     self.stopping = True
                     break
                 child.restarts += 1
-                delay = min(2 ** child.restarts, 30)
-                self.console.print(f"[yellow]{child.name} exited ({code}); restart "
-                                   f"{child.restarts}/{MAX_RESTARTS} in {delay} s[/]")
+                delay = min(2**child.restarts, 30)
+                self.console.print(
+                    f"[yellow]{child.name} exited ({code}); restart "
+                    f"{child.restarts}/{MAX_RESTARTS} in {delay} s[/]"
+                )
                 time.sleep(delay)
                 if not self.stopping:
                     child.start()
@@ -115,5 +117,3 @@ class Supervisor:
                 return bool(response.status == 200)
         except OSError:
             return False
-
-

@@ -9,12 +9,12 @@ leaves no event and a committed change always has one.
 from __future__ import annotations
 
 import contextvars
-from datetime import UTC
 import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -41,7 +41,8 @@ class AuditContext:
 
 
 _context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
-    "opsassure_audit_context", default=AuditContext(actor_username="system")
+    "opsassure_audit_context",
+    default=AuditContext(actor_username="system"),  # noqa: B039 - frozen, so never mutated
 )
 
 
@@ -74,8 +75,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def compute_hash(fields: dict[str, Any]) -> str:
-    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                           cls=DjangoJSONEncoder)
+    canonical = json.dumps(
+        fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -103,7 +105,7 @@ def tenant_customer_id(instance: models.Model) -> int | None:
     if path is None:
         return None
     if path == "pk":
-        return instance.pk  # type: ignore[no-any-return]
+        return instance.pk
     *hops, last = path.split("__")
     target: Any = instance
     for hop in hops:
@@ -203,8 +205,9 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
     }
 
 
-def _on_save(sender: type[models.Model], instance: models.Model, created: bool,
-             raw: bool = False, **_: Any) -> None:
+def _on_save(
+    sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **_: Any
+) -> None:
     if raw or not isinstance(instance, AuditedModel):
         return
     after = instance.audit_snapshot()
@@ -231,7 +234,7 @@ def _on_delete(sender: type[models.Model], instance: models.Model, **_: Any) -> 
 def _m2m_field_name(instance: models.Model, through: type[models.Model], reverse: bool) -> str:
     if not reverse:
         for field in instance._meta.many_to_many:
-            if field.remote_field.through is through:  # type: ignore[union-attr]
+            if field.remote_field.through is through:
                 return field.name
     for relation in instance._meta.related_objects:
         if relation.many_to_many and relation.through is through:  # type: ignore[attr-defined]
@@ -239,10 +242,20 @@ def _m2m_field_name(instance: models.Model, through: type[models.Model], reverse
     return through._meta.model_name or "relation"
 
 
-def _on_m2m(sender: type[models.Model], instance: models.Model, action: str, reverse: bool,
-            model: type[models.Model], pk_set: set[Any] | None, **_: Any) -> None:
-    if not isinstance(instance, AuditedModel) or action not in {"post_add", "post_remove",
-                                                                "pre_clear"}:
+def _on_m2m(
+    sender: type[models.Model],
+    instance: models.Model,
+    action: str,
+    reverse: bool,
+    model: type[models.Model],
+    pk_set: set[Any] | None,
+    **_: Any,
+) -> None:
+    if not isinstance(instance, AuditedModel) or action not in {
+        "post_add",
+        "post_remove",
+        "pre_clear",
+    }:
         return
     name = _m2m_field_name(instance, sender, reverse)
     if action == "pre_clear":

@@ -26,8 +26,11 @@ DEMO_USERS: list[tuple[str, str]] = [
 
 CUSTOMERS = [
     {
-        "code": "JCH", "name": "江城市第一人民医院", "short_name": "Jiangcheng First Hospital",
-        "industry": "医疗 Healthcare", "address": "江城市解放大道 1 号",
+        "code": "JCH",
+        "name": "江城市第一人民医院",
+        "short_name": "Jiangcheng First Hospital",
+        "industry": "医疗 Healthcare",
+        "address": "江城市解放大道 1 号",
         "notes": "三甲医院，HIS/PACS/LIS 7×24 运维。Tier-3 hospital, HIS/PACS/LIS under 7×24 care.",
         "contacts": [
             ("陈立新", "信息科主任 Head of IT", "13800010001", "chen.lixin@jch.example.cn", True),
@@ -35,8 +38,11 @@ CUSTOMERS = [
         ],
     },
     {
-        "code": "RFS", "name": "瑞丰证券股份有限公司", "short_name": "Ruifeng Securities",
-        "industry": "金融 Securities", "address": "上海市浦东新区世纪大道 88 号",
+        "code": "RFS",
+        "name": "瑞丰证券股份有限公司",
+        "short_name": "Ruifeng Securities",
+        "industry": "金融 Securities",
+        "address": "上海市浦东新区世纪大道 88 号",
         "notes": "集中交易系统，交易时段 5×8 保障。Trading system, 5×8 trading-hours cover.",
         "contacts": [
             ("周静", "运维部经理 Ops manager", "13900020001", "zhou.jing@rfs.example.cn", True),
@@ -46,22 +52,44 @@ CUSTOMERS = [
 
 TEAMS = [
     ("SD", "一线服务台 Service desk", "7×24 值班与受理 / 24x7 duty and intake", ["JCH", "RFS"]),
-    ("SYS", "系统运维组 Systems", "服务器、数据库、中间件 / servers, databases, middleware",
-     ["JCH", "RFS"]),
-    ("NET", "网络与安全组 Network & security", "网络、安全设备 / network and security devices",
-     ["JCH"]),
+    (
+        "SYS",
+        "系统运维组 Systems",
+        "服务器、数据库、中间件 / servers, databases, middleware",
+        ["JCH", "RFS"],
+    ),
+    (
+        "NET",
+        "网络与安全组 Network & security",
+        "网络、安全设备 / network and security devices",
+        ["JCH"],
+    ),
 ]
 
 # username, display name, e-mail, customer code, role, teams, lead of
 STAFF: list[tuple[str, str, str, str | None, str, list[str], list[str]]] = [
-    ("manager", "王建国 Wang Jianguo", "wang@opsassure.example", None, "service_manager",
-     ["SD", "SYS", "NET"], []),
+    (
+        "manager",
+        "王建国 Wang Jianguo",
+        "wang@opsassure.example",
+        None,
+        "service_manager",
+        ["SD", "SYS", "NET"],
+        [],
+    ),
     ("engineer", "李强 Li Qiang", "li@opsassure.example", None, "engineer", ["SYS"], ["SYS"]),
     ("neteng", "孙磊 Sun Lei", "sun@opsassure.example", None, "engineer", ["NET"], ["NET"]),
     ("operator", "张敏 Zhang Min", "zhang@opsassure.example", None, "operator", ["SD"], ["SD"]),
     ("auditor", "赵审 Zhao Shen", "zhao@opsassure.example", None, "auditor", [], []),
-    ("hosp_admin", "陈立新 Chen Lixin", "chen.lixin@jch.example.cn", "JCH", "customer_admin", [],
-     []),
+    (
+        "hosp_admin",
+        "陈立新 Chen Lixin",
+        "chen.lixin@jch.example.cn",
+        "JCH",
+        "customer_admin",
+        [],
+        [],
+    ),
     ("hosp_user", "刘敏 Liu Min", "liu.min@jch.example.cn", "JCH", "customer_user", [], []),
     ("sec_admin", "周静 Zhou Jing", "zhou.jing@rfs.example.cn", "RFS", "customer_admin", [], []),
     ("sec_user", "吴昊 Wu Hao", "wu.hao@rfs.example.cn", "RFS", "customer_user", [], []),
@@ -85,15 +113,21 @@ def load_demo(console: Any = None) -> None:
         for spec in CUSTOMERS:
             customer, _ = Customer.objects.update_or_create(
                 code=spec["code"],
-                defaults={key: spec[key] for key in
-                          ("name", "short_name", "industry", "address", "notes")},
+                defaults={
+                    key: spec[key] for key in ("name", "short_name", "industry", "address", "notes")
+                },
             )
             customers[customer.code] = customer
             for name, title, phone, email, primary in spec["contacts"]:
                 CustomerContact.objects.update_or_create(
-                    customer=customer, name=name,
-                    defaults={"title": title, "phone": phone, "email": email,
-                              "is_primary": primary},
+                    customer=customer,
+                    name=name,
+                    defaults={
+                        "title": title,
+                        "phone": phone,
+                        "email": email,
+                        "is_primary": primary,
+                    },
                 )
         teams: dict[str, Team] = {}
         for code, name, description, served in TEAMS:
@@ -103,8 +137,12 @@ def load_demo(console: Any = None) -> None:
             team.customers.set([customers[c] for c in served])
             teams[code] = team
         admin, created = User.objects.get_or_create(
-            username="admin", defaults={"display_name": "系统管理员 Administrator",
-                                        "is_superuser": True, "is_staff": True}
+            username="admin",
+            defaults={
+                "display_name": "系统管理员 Administrator",
+                "is_superuser": True,
+                "is_staff": True,
+            },
         )
         if created or not admin.has_usable_password():
             admin.set_password(DEMO_PASSWORD)
@@ -113,8 +151,11 @@ def load_demo(console: Any = None) -> None:
         for username, display, email, customer_code, role, team_codes, lead_of in iterable:
             user, created = User.objects.update_or_create(
                 username=username,
-                defaults={"display_name": display, "email": email,
-                          "customer": customers[customer_code] if customer_code else None},
+                defaults={
+                    "display_name": display,
+                    "email": email,
+                    "customer": customers[customer_code] if customer_code else None,
+                },
             )
             if created:
                 user.set_password(DEMO_PASSWORD)

@@ -40,10 +40,12 @@ class UserFilterSet(django_filters.FilterSet):
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte",
-                                                      label=_("From"))
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt",
-                                                       label=_("Until"))
+    occurred_after = django_filters.IsoDateTimeFilter(
+        field_name="occurred_at", lookup_expr="gte", label=_("From")
+    )
+    occurred_before = django_filters.IsoDateTimeFilter(
+        field_name="occurred_at", lookup_expr="lt", label=_("Until")
+    )
     actor = django_filters.CharFilter(field_name="actor_username", label=_("Actor"))
 
     class Meta:

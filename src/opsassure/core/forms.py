@@ -1,14 +1,24 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from opsassure.core.models import User
 
-COMMON_ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo",
-                "Europe/London", "Europe/Berlin", "America/New_York", "UTC"]
+COMMON_ZONES = [
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "UTC",
+]
 
 
 class ProfileForm(forms.ModelForm[User]):
@@ -16,23 +26,37 @@ class ProfileForm(forms.ModelForm[User]):
 
     class Meta:
         model = User
-        fields = ["display_name", "email", "language", "time_zone", "phone", "dingtalk_id",
-                  "wecom_id", "feishu_id"]
+        fields = [
+            "display_name",
+            "email",
+            "language",
+            "time_zone",
+            "phone",
+            "dingtalk_id",
+            "wecom_id",
+            "feishu_id",
+        ]
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         others = sorted(zoneinfo.available_timezones() - set(COMMON_ZONES))
-        self.fields["time_zone"].choices = [(z, z) for z in COMMON_ZONES + others]
+        zone_field = self.fields["time_zone"]
+        assert isinstance(zone_field, forms.ChoiceField)
+        zone_field.choices = [(z, z) for z in COMMON_ZONES + others]
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100,
-                           widget=forms.TextInput(attrs={"class": "form-control"}))
+    name = forms.CharField(
+        label=_("Name"), max_length=100, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
     expires_in_days = forms.IntegerField(
-        label=_("Expires in (days)"), required=False, min_value=1, max_value=3650,
+        label=_("Expires in (days)"),
+        required=False,
+        min_value=1,
+        max_value=3650,
         help_text=_("Leave empty for a token that does not expire."),
         widget=forms.NumberInput(attrs={"class": "form-control"}),
     )

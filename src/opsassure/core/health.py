@@ -14,7 +14,7 @@ _migrations_done = False
 
 def pending_migrations() -> int:
     """Unapplied migrations; once zero in this process it stays zero (migrations only add)."""
-    global _migrations_done  # noqa: PLW0603
+    global _migrations_done
     if _migrations_done:
         return 0
     connection = connections[DEFAULT_DB_ALIAS]
@@ -37,9 +37,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = "ok"
-    except Exception as error:  # noqa: BLE001 - any failure means not ready
-        return JsonResponse({"status": "unavailable", "checks": {"database": str(error)[:200]}},
-                            status=503)
+    except Exception as error:
+        return JsonResponse(
+            {"status": "unavailable", "checks": {"database": str(error)[:200]}}, status=503
+        )
     pending = pending_migrations()
     checks["migrations"] = "ok" if pending == 0 else f"{pending} pending"
     ready &= pending == 0
@@ -52,8 +53,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
         ready = False
     else:
         checks["worker"] = f"ok ({int(age)} s)"
-    response = JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks},
-                            status=200 if ready else 503)
+    response = JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )
     # "Not ready yet" is an expected answer while starting; keep it out of the error log.
     response._has_been_logged = True  # type: ignore[attr-defined]
     return response

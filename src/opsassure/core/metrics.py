@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -20,12 +21,17 @@ logger = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 REQUESTS = Counter(
-    "opsassure_http_requests_total", "HTTP requests served", ["method", "route", "status"],
+    "opsassure_http_requests_total",
+    "HTTP requests served",
+    ["method", "route", "status"],
     registry=REGISTRY,
 )
 LATENCY = Histogram(
-    "opsassure_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
-    registry=REGISTRY, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    "opsassure_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
 
@@ -65,7 +71,8 @@ class BackgroundCollector(Collector):
         from opsassure.core.models.health import Heartbeat
 
         ages = GaugeMetricFamily(
-            "opsassure_heartbeat_age_seconds", "Seconds since a background process reported",
+            "opsassure_heartbeat_age_seconds",
+            "Seconds since a background process reported",
             labels=["kind"],
         )
         now = timezone.now()
@@ -87,12 +94,12 @@ def queue_depths() -> dict[str, int]:
     depths: dict[str, int] = {}
     try:
         with app.connection_for_read() as conn:
-            channel = conn.default_channel
+            channel: Any = conn.default_channel
             for queue in settings.CELERY_TASK_QUEUES_NAMES:
                 try:
                     declared = channel.queue_declare(queue=queue, passive=True)
                     depths[queue] = int(declared.message_count)
-                except Exception:  # noqa: BLE001 - a queue not declared yet is empty
+                except Exception:
                     depths[queue] = 0
                     channel = conn.channel()
     except Exception:  # broker down: report what we have, the scrape must not fail
@@ -126,5 +133,6 @@ def _allowed(request: HttpRequest) -> bool:
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if not _allowed(request):
         return HttpResponse("forbidden\n", status=403, content_type="text/plain")
-    return HttpResponse(generate_latest(REGISTRY),
-                        content_type="text/plain; version=0.0.4; charset=utf-8")
+    return HttpResponse(
+        generate_latest(REGISTRY), content_type="text/plain; version=0.0.4; charset=utf-8"
+    )

@@ -38,8 +38,9 @@ class RequestIdMiddleware:
         return response
 
 
-def error_response(status: int, code: str, message: str,
-                   fields: dict[str, list[str]] | None = None) -> JsonResponse:
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> JsonResponse:
     """The one JSON error shape used by every API answer that is not a success."""
     return JsonResponse(
         {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status
@@ -79,8 +80,10 @@ class UserPreferencesMiddleware:
         if user is not None and user.is_authenticated:
             if user.language:
                 translation.activate(user.language)
-                request.LANGUAGE_CODE = user.language  # type: ignore[attr-defined]
+                request.LANGUAGE_CODE = user.language
             zone_name = user.time_zone or zone_name
+        if request.path.startswith("/api/"):
+            zone_name = "UTC"  # machines get UTC (ISO 8601, "Z"); people get their own zone
         try:
             timezone.activate(zoneinfo.ZoneInfo(zone_name))
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -29,11 +29,18 @@ def create_token(user: User, name: str, expires_at: dt.datetime | None = None) -
     key_id, secret, key = ApiToken.generate()
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name, key_id=key_id, secret_hash=hash_secret(secret),
+            user=user,
+            name=name,
+            key_id=key_id,
+            secret_hash=hash_secret(secret),
             expires_at=expires_at,
         )
-        audit.record(AuditEvent.Action.TOKEN_CREATE, instance=token,
-                     customer_id=user.customer_id, changes={"name": [None, name]})
+        audit.record(
+            AuditEvent.Action.TOKEN_CREATE,
+            instance=token,
+            customer_id=user.customer_id,
+            changes={"name": [None, name]},
+        )
     return IssuedToken(token=token, key=key)
 
 
@@ -44,8 +51,9 @@ def revoke_token(token: ApiToken) -> ApiToken:
             revoked_at=timezone.now()
         )
         if updated:
-            audit.record(AuditEvent.Action.TOKEN_REVOKE, instance=token,
-                         customer_id=token.user.customer_id)
+            audit.record(
+                AuditEvent.Action.TOKEN_REVOKE, instance=token, customer_id=token.user.customer_id
+            )
     token.refresh_from_db()
     return token
 
@@ -56,7 +64,7 @@ def authenticate_token(key: str) -> ApiToken | None:
 
     if not key.startswith(TOKEN_PREFIX) or key.count("_") < 2:
         return None
-    key_id, _, secret = key[len(TOKEN_PREFIX):].partition("_")
+    key_id, _, secret = key[len(TOKEN_PREFIX) :].partition("_")
     token = ApiToken.objects.usable().select_related("user").filter(key_id=key_id).first()
     if token is None or not token.matches(secret) or not token.user.is_active:
         return None
@@ -90,6 +98,10 @@ def ensure_periodic_tasks(**_: Any) -> None:
     )
     PeriodicTask.objects.get_or_create(
         name="core: heartbeat",
-        defaults={"task": "opsassure.core.tasks.heartbeat", "interval": interval,
-                  "queue": "default", "description": "Proves that scheduler and worker run."},
+        defaults={
+            "task": "opsassure.core.tasks.heartbeat",
+            "interval": interval,
+            "queue": "default",
+            "description": "Proves that scheduler and worker run.",
+        },
     )

@@ -24,8 +24,9 @@ def _logged_out(sender: Any, request: HttpRequest | None, user: Any, **_: Any) -
 
 
 @receiver(user_login_failed, dispatch_uid="opsassure_audit_login_failed")
-def _login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None,
-                  **_: Any) -> None:
+def _login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any
+) -> None:
     # Only the username is kept; the password never reaches the trail.
     username = str(credentials.get("username", ""))[:150]
     audit.record(

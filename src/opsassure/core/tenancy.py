@@ -15,7 +15,9 @@ _CACHE_ATTR = "_opsassure_visible_customer_ids"
 
 
 def is_provider_staff(user: User | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and user.is_active and getattr(user, "customer_id", 1) is None)
+    return bool(
+        user.is_authenticated and user.is_active and getattr(user, "customer_id", 1) is None
+    )
 
 
 def visible_customer_ids(user: User | AnonymousUser) -> frozenset[int] | None:
@@ -28,9 +30,9 @@ def visible_customer_ids(user: User | AnonymousUser) -> frozenset[int] | None:
 
     Cached on the user object for the duration of a request.
     """
-    cached: frozenset[int] | None | str = getattr(user, _CACHE_ATTR, "unset")
-    if cached != "unset":
-        return cached  # type: ignore[return-value]
+    if hasattr(user, _CACHE_ATTR):
+        cached: frozenset[int] | None = getattr(user, _CACHE_ATTR)
+        return cached
     result: frozenset[int] | None
     if not user.is_authenticated or not user.is_active:
         result = frozenset()
@@ -61,4 +63,4 @@ def scoped(model: type[models.Model], user: User | AnonymousUser) -> models.Quer
     manager: Any = model._default_manager
     if not hasattr(manager, "visible_to"):
         raise TypeError(f"{model._meta.label} has no tenant scope (visible_to)")
-    return manager.visible_to(user)  # type: ignore[no-any-return]
+    return manager.visible_to(user)

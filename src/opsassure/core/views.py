@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from opsassure.core import audit, services
+from opsassure.core.auth import request_user
 from opsassure.core.filtersets import AuditEventFilterSet, CustomerFilterSet, UserFilterSet
 from opsassure.core.forms import ProfileForm, TokenForm
 from opsassure.core.models import ApiToken, AuditEvent, Customer, Team, User
@@ -67,8 +69,11 @@ class TeamListView(ScopedListView):
     ]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return super().get_queryset().select_related("lead").annotate(
-            member_count=Count("members", distinct=True)
+        return (
+            super()
+            .get_queryset()
+            .select_related("lead")
+            .annotate(member_count=Count("members", distinct=True))
         )
 
 
@@ -126,13 +131,35 @@ class AuditListView(ScopedListView):
 
 def _audit_rows(events: QuerySet[AuditEvent]) -> Any:
     zone = timezone.get_current_timezone()
-    yield ["seq", "occurred_at", "action", "actor", "object_type", "object_id", "object",
-           "customer_id", "changes", "ip", "request_id", "hash"]
+    yield [
+        "seq",
+        "occurred_at",
+        "action",
+        "actor",
+        "object_type",
+        "object_id",
+        "object",
+        "customer_id",
+        "changes",
+        "ip",
+        "request_id",
+        "hash",
+    ]
     for event in events.iterator(chunk_size=2000):
-        yield [event.seq, event.occurred_at.astimezone(zone).isoformat(), event.action,
-               event.actor_username, event.object_type, event.object_id, event.object_repr,
-               event.customer_id, json.dumps(event.changes, ensure_ascii=False), event.ip,
-               event.request_id, event.hash]
+        yield [
+            event.seq,
+            event.occurred_at.astimezone(zone).isoformat(),
+            event.action,
+            event.actor_username,
+            event.object_type,
+            event.object_id,
+            event.object_repr,
+            event.customer_id,
+            json.dumps(event.changes, ensure_ascii=False),
+            event.ip,
+            event.request_id,
+            event.hash,
+        ]
 
 
 class _Echo:
@@ -142,7 +169,7 @@ class _Echo:
 
 @login_required
 @permission_required("core.view_auditevent", raise_exception=True)
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: HttpRequest) -> HttpResponseBase:
     """CSV (streamed) or XLSX of the filtered trail; the export itself is audited."""
     queryset = scoped(AuditEvent, request.user).order_by("seq")
     filterset = AuditEventFilterSet(request.GET, queryset=queryset, request=request)
@@ -152,9 +179,13 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     file_format = request.GET.get("format", "csv")
     if file_format not in {"csv", "xlsx"}:
         return HttpResponse(_("Unknown format."), status=400, content_type="text/plain")
-    audit.record(AuditEvent.Action.EXPORT, object_type="core.auditevent",
-                 object_repr=_("Audit trail"), customer_id=request.user.customer_id,
-                 changes={"filter": request.GET.dict(), "format": file_format})
+    audit.record(
+        AuditEvent.Action.EXPORT,
+        object_type="core.auditevent",
+        object_repr=_("Audit trail"),
+        customer_id=request_user(request).customer_id,
+        changes={"filter": request.GET.dict(), "format": file_format},
+    )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     if file_format == "csv":
         writer = csv.writer(_Echo())
@@ -173,18 +204,18 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    response = HttpResponse(
+    workbook_response = HttpResponse(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.xlsx"'
-    return response
+    workbook_response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.xlsx"'
+    return workbook_response
 
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     """The user's language, time zone, IM ids and API tokens."""
-    user = request.user
+    user = request_user(request)
     form = ProfileForm(instance=user)
     token_form = TokenForm()
     new_key = None
@@ -203,15 +234,23 @@ def profile(request: HttpRequest) -> HttpResponse:
             new_key = issued.key
             token_form = TokenForm()
     tokens = scoped(ApiToken, user).filter(user=user).order_by("-created_at")
-    return render(request, "core/profile.html", {
-        "form": form, "token_form": token_form, "tokens": tokens, "new_key": new_key,
-    })
+    return render(
+        request,
+        "core/profile.html",
+        {
+            "form": form,
+            "token_form": token_form,
+            "tokens": tokens,
+            "new_key": new_key,
+        },
+    )
 
 
 @login_required
 @require_POST
 def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(scoped(ApiToken, request.user).filter(user=request.user), pk=pk)
+    user = request_user(request)
+    token = get_object_or_404(scoped(ApiToken, user).filter(user=user), pk=pk)
     services.revoke_token(token)
     messages.success(request, _("Token revoked."))
     return redirect("core:profile")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +14,7 @@ class LoginForm(AuthenticationForm):
         "inactive": _("Wrong username or password. Please try again."),
     }
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update(
             {"class": "form-control", "autofocus": True, "autocomplete": "username"}
@@ -26,8 +28,10 @@ class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=[])
     next = forms.CharField(required=False)
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         from django.conf import settings
 
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = settings.LANGUAGES
+        language_field = self.fields["language"]
+        assert isinstance(language_field, forms.ChoiceField)
+        language_field.choices = settings.LANGUAGES

@@ -49,8 +49,9 @@ class ScopedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView[Any])
         if self.ordering:
             queryset = queryset.order_by(*self.ordering)
         if self.filterset_class is not None:
-            self.filterset = self.filterset_class(self.request.GET, queryset=queryset,
-                                                  request=self.request)
+            self.filterset = self.filterset_class(
+                self.request.GET, queryset=queryset, request=self.request
+            )
             queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
         return queryset
 

@@ -18,8 +18,22 @@ from django.utils.functional import Promise
 
 # Display order of the modules named in ARCHITECTURE.md.
 SECTION_ORDER = [
-    "web", "servicedesk", "alerting", "oncall", "monitoring", "cmdb", "problems", "changes",
-    "knowledge", "automation", "continuity", "inventory", "people", "quality", "catalog", "core",
+    "web",
+    "servicedesk",
+    "alerting",
+    "oncall",
+    "monitoring",
+    "cmdb",
+    "problems",
+    "changes",
+    "knowledge",
+    "automation",
+    "continuity",
+    "inventory",
+    "people",
+    "quality",
+    "catalog",
+    "core",
 ]
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opsassure.core import audit
+from opsassure.core.auth import request_user
 from opsassure.core.middleware import error_response
 from opsassure.core.models import AuditEvent, Customer, Team
 from opsassure.core.services import heartbeat_age
@@ -56,19 +56,26 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """Switch language; a signed-in user's choice is saved to their profile."""
     form = LanguageForm(request.POST)
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     response = HttpResponseRedirect(target)
     if not form.is_valid():
         return response
     language = form.cleaned_data["language"]
     if request.user.is_authenticated:
-        request.user.language = language
-        request.user.save(update_fields=["language", "updated_at"])
+        user = request_user(request)
+        user.language = language
+        user.save(update_fields=["language", "updated_at"])
     translation.activate(language)
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
-                        samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
     return response
 
 
@@ -81,28 +88,37 @@ def _wants_json(request: HttpRequest) -> bool:
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
         return error_response(400, "bad_request", _("Bad request."))
-    return render(request, "web/error.html", {"code": 400, "message": _("Bad request.")},
-                  status=400)
+    return render(
+        request, "web/error.html", {"code": 400, "message": _("Bad request.")}, status=400
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     user = getattr(request, "user", None)
-    audit.record(AuditEvent.Action.PERMISSION_DENIED, object_type="page",
-                 object_repr=f"{request.method} {request.path}"[:200],
-                 customer_id=getattr(user, "customer_id", None))
+    audit.record(
+        AuditEvent.Action.PERMISSION_DENIED,
+        object_type="page",
+        object_repr=f"{request.method} {request.path}"[:200],
+        customer_id=getattr(user, "customer_id", None),
+    )
     if _wants_json(request):
-        return error_response(403, "permission_denied",
-                              _("You do not have permission to perform this action."))
-    return render(request, "web/error.html",
-                  {"code": 403, "message": _("You do not have permission to see this page.")},
-                  status=403)
+        return error_response(
+            403, "permission_denied", _("You do not have permission to perform this action.")
+        )
+    return render(
+        request,
+        "web/error.html",
+        {"code": 403, "message": _("You do not have permission to see this page.")},
+        status=403,
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
         return error_response(404, "not_found", _("Not found."))
-    return render(request, "web/error.html", {"code": 404, "message": _("Page not found.")},
-                  status=404)
+    return render(
+        request, "web/error.html", {"code": 404, "message": _("Page not found.")}, status=404
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -110,5 +126,3 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return error_response(500, "server_error", _("Internal error; it has been logged."))
     # Standalone template: the page shell itself may be what failed.
     return render(request, "web/500.html", status=500)
-
-

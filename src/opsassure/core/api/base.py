@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models, transaction
-from rest_framework import serializers, viewsets
+from rest_framework import generics, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,8 +30,9 @@ class ScopedSerializerMixin:
         if user is None:
             return fields
         for field in fields.values():
-            target = field.child_relation if isinstance(field, serializers.ManyRelatedField) \
-                else field
+            target = (
+                field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
+            )
             queryset = getattr(target, "queryset", None)
             if isinstance(target, serializers.RelatedField) and queryset is not None:
                 manager: Any = queryset.model._default_manager
@@ -44,21 +45,17 @@ class ScopedModelSerializer(ScopedSerializerMixin, serializers.ModelSerializer[A
     pass
 
 
-class ScopedViewSetMixin:
+class ScopedViewSetMixin(generics.GenericAPIView[Any]):
     """Every queryset comes from ``Model.objects.visible_to(request.user)``.
 
     Subclasses set ``queryset`` (for the model, ordering and select_related) as usual; the
     scope is applied on top, so forgetting it is impossible.
     """
 
-    request: Request
-    queryset: models.QuerySet[Any] | None
-
     def get_queryset(self) -> models.QuerySet[Any]:
         assert self.queryset is not None, f"{type(self).__name__} must set queryset"
         base = self.queryset.all()
-        return base & scoped(base.model, self.request.user) if not base.query.is_sliced \
-            else base
+        return base & scoped(base.model, self.request.user) if not base.query.is_sliced else base
 
 
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet[Any]):

@@ -41,8 +41,13 @@ def _fields(detail: Any) -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            {"error": {"code": "request_too_large", "message": _("The request body is too large."),
-                       "fields": {}}},
+            {
+                "error": {
+                    "code": "request_too_large",
+                    "message": _("The request body is too large."),
+                    "fields": {},
+                }
+            },
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, DjangoValidationError):

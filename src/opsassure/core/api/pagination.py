@@ -9,7 +9,9 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 def _require_ordering(queryset: Any) -> None:
     if hasattr(queryset, "ordered") and not queryset.ordered:
         # Unordered pagination silently repeats and skips rows between pages.
-        raise ImproperlyConfigured(f"refusing to paginate an unordered queryset of {queryset.model}")
+        raise ImproperlyConfigured(
+            f"refusing to paginate an unordered queryset of {queryset.model}"
+        )
 
 
 class OrderedPageNumberPagination(PageNumberPagination):

@@ -13,8 +13,18 @@ from opsassure.core.models import ApiToken, AuditEvent, Customer, CustomerContac
 class CustomerSerializer(ScopedModelSerializer):
     class Meta:
         model = Customer
-        fields = ["id", "code", "name", "short_name", "status", "industry", "address", "notes",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "short_name",
+            "status",
+            "industry",
+            "address",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
 
 
@@ -27,8 +37,17 @@ class CustomerContactSerializer(ScopedModelSerializer):
 class TeamSerializer(ScopedModelSerializer):
     class Meta:
         model = Team
-        fields = ["id", "code", "name", "description", "email", "lead", "members", "customers",
-                  "is_active"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "description",
+            "email",
+            "lead",
+            "members",
+            "customers",
+            "is_active",
+        ]
 
 
 class UserSerializer(ScopedModelSerializer):
@@ -36,9 +55,23 @@ class UserSerializer(ScopedModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "display_name", "first_name", "last_name", "email", "customer",
-                  "language", "time_zone", "phone", "dingtalk_id", "wecom_id", "feishu_id",
-                  "is_active", "roles"]
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "first_name",
+            "last_name",
+            "email",
+            "customer",
+            "language",
+            "time_zone",
+            "phone",
+            "dingtalk_id",
+            "wecom_id",
+            "feishu_id",
+            "is_active",
+            "roles",
+        ]
         read_only_fields = fields
 
     def get_roles(self, obj: User) -> list[str]:
@@ -50,8 +83,19 @@ class ProfileSerializer(serializers.ModelSerializer[User]):
 
     class Meta:
         model = User
-        fields = ["id", "username", "display_name", "email", "customer", "language", "time_zone",
-                  "phone", "dingtalk_id", "wecom_id", "feishu_id"]
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "email",
+            "customer",
+            "language",
+            "time_zone",
+            "phone",
+            "dingtalk_id",
+            "wecom_id",
+            "feishu_id",
+        ]
         read_only_fields = ["id", "username", "customer"]
 
 
@@ -60,8 +104,7 @@ class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
 
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "created_at", "expires_at", "revoked_at",
-                  "last_used_at"]
+        fields = ["id", "name", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at"]
         read_only_fields = ["id", "prefix", "created_at", "revoked_at", "last_used_at"]
 
     def get_prefix(self, obj: ApiToken) -> str:
@@ -83,7 +126,21 @@ class IssuedTokenSerializer(ApiTokenSerializer):
 class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
     class Meta:
         model = AuditEvent
-        fields = ["id", "seq", "occurred_at", "action", "actor_id", "actor_username",
-                  "object_type", "object_id", "object_repr", "customer_id", "changes", "ip",
-                  "request_id", "prev_hash", "hash"]
+        fields = [
+            "id",
+            "seq",
+            "occurred_at",
+            "action",
+            "actor_id",
+            "actor_username",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "customer_id",
+            "changes",
+            "ip",
+            "request_id",
+            "prev_hash",
+            "hash",
+        ]
         read_only_fields = fields

@@ -12,6 +12,7 @@ from opsassure.core import services
 from opsassure.core.api import serializers as s
 from opsassure.core.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from opsassure.core.api.pagination import StableCursorPagination
+from opsassure.core.auth import request_user
 from opsassure.core.filtersets import (
     AuditEventFilterSet,
     CustomerContactFilterSet,
@@ -39,8 +40,11 @@ class CustomerContactViewSet(ScopedModelViewSet):
 
 
 class TeamViewSet(ScopedModelViewSet):
-    queryset = Team.objects.select_related("lead").prefetch_related("members", "customers") \
+    queryset = (
+        Team.objects.select_related("lead")
+        .prefetch_related("members", "customers")
         .order_by("code")
+    )
     serializer_class = s.TeamSerializer
     filterset_class = TeamFilterSet
     search_fields = ["code", "name"]
@@ -58,21 +62,26 @@ class UserViewSet(ScopedReadOnlyViewSet):
     def me(self, request: Request) -> Response:
         """The signed-in user's own profile (language, time zone, IM ids)."""
         if request.method == "PATCH":
-            serializer = s.ProfileSerializer(request.user, data=request.data, partial=True)
+            serializer = s.ProfileSerializer(request_user(request), data=request.data, partial=True)
             serializer.is_valid(raise_exception=True)
             serializer.save()
             return Response(serializer.data)
-        return Response(s.ProfileSerializer(request.user).data)
+        return Response(s.ProfileSerializer(request_user(request)).data)
 
-    def get_permissions(self) -> list[Any]:
-        if self.action == "me":
-            self.skip_model_permissions = True
+    def get_permissions(self) -> Any:
+        # Everyone may read and edit their own profile; the rest needs core.view_user.
+        self.skip_model_permissions = self.action == "me"
         return super().get_permissions()
 
 
-class ApiTokenViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                      mixins.CreateModelMixin, mixins.DestroyModelMixin,
-                      viewsets.GenericViewSet[ApiToken]):
+class ApiTokenViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[ApiToken],
+):
     """Your own API tokens. Creating returns the key once; DELETE revokes (keeps the record)."""
 
     queryset = ApiToken.objects.order_by("-created_at", "-id")
@@ -84,7 +93,8 @@ class ApiTokenViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         serializer = s.ApiTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         issued = services.create_token(
-            request.user, serializer.validated_data["name"],  # type: ignore[arg-type]
+            request_user(request),
+            serializer.validated_data["name"],
             serializer.validated_data.get("expires_at"),
         )
         data = s.IssuedTokenSerializer(issued.token).data

@@ -1,4 +1,4 @@
-"""Base models every app builds on: timestamps, change tracking for the audit trail, tenant scope."""
+"""Base models every app builds on: timestamps, audit change tracking, tenant scope."""
 
 from __future__ import annotations
 

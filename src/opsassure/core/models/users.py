@@ -54,7 +54,10 @@ class User(AuditedModel, AbstractUser):
         help_text=_("Empty for provider staff; set for the users of a customer."),
     )
     language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True,
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
         help_text=_("Empty: follow the browser."),
     )
     time_zone = models.CharField(
@@ -65,7 +68,7 @@ class User(AuditedModel, AbstractUser):
     wecom_id = models.CharField(_("WeCom user id"), max_length=64, blank=True)
     feishu_id = models.CharField(_("Feishu user id"), max_length=64, blank=True)
 
-    objects: ClassVar[ScopedUserManager] = ScopedUserManager()  # type: ignore[assignment]
+    objects: ClassVar[ScopedUserManager] = ScopedUserManager()
 
     tenant_field = "customer"
 
@@ -87,7 +90,6 @@ class User(AuditedModel, AbstractUser):
     @property
     def role_codes(self) -> list[str]:
         return [group.name for group in self.groups.all()]
-
 
     @property
     def role_names(self) -> str:

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import csv
+import io
+import zoneinfo
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from opsassure.core.models import AuditEvent, Customer, User
+from tests.conftest import PASSWORD, World
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(("language", "expected"), [("zh-hans", "登录"), ("en", "Log in")])
+def test_login_page_follows_the_browser_language(db: None, language: str, expected: str) -> None:
+    response = Client().get("/login/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    assert expected in response.content.decode()
+
+
+def test_anonymous_dashboard_redirects_to_login(db: None) -> None:
+    response = Client().get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_wrong_credentials_get_one_clear_message(world: World) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    for username in ("manager", "nobody-has-this-name"):
+        response = client.post("/login/", {"username": username, "password": "nope"})
+        assert response.status_code == 200
+        assert "Wrong username or password" in response.content.decode()
+
+
+def test_login_shows_the_dashboard(world: World) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post("/login/", {"username": "manager", "password": PASSWORD}, follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="current-user">Manager<' in html
+    assert 'data-testid="tile-customers">2<' in html
+
+
+def test_sidebar_shows_only_what_the_role_may_use(world: World) -> None:
+    manager_html = logged_in(world.manager).get("/").content.decode()
+    customer_html = logged_in(world.customer_a_user).get("/").content.decode()
+    assert "/core/audit/" in manager_html
+    assert "/core/teams/" in manager_html
+    assert "/core/audit/" not in customer_html
+    assert "/core/teams/" not in customer_html
+
+
+def test_language_switch_is_saved_to_the_profile(world: World) -> None:
+    client = logged_in(world.engineer_a)
+    response = client.post("/language/", {"language": "en", "next": "/core/customers/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/core/customers/"
+    assert User.objects.get(pk=world.engineer_a.pk).language == "en"
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<html lang="en">' in page
+    client.post("/language/", {"language": "zh-hans"})
+    page = client.get("/").content.decode()
+    assert '<html lang="zh-hans">' in page
+
+
+def test_language_switch_refuses_foreign_redirects(world: World) -> None:
+    response = logged_in(world.manager).post(
+        "/language/", {"language": "en", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_times_are_shown_in_the_users_zone(world: World) -> None:
+    User.objects.filter(pk=world.manager.pk).update(time_zone="Asia/Tokyo")
+    customer = Customer.objects.create(code="TZ", name="tz")
+    html = (
+        logged_in(User.objects.get(pk=world.manager.pk))
+        .get(f"/core/customers/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    local = timezone.localtime(customer.created_at, zoneinfo.ZoneInfo("Asia/Tokyo"))
+    assert "Asia/Tokyo" in html
+    assert f"{local:%H}:{local:%M}" in html or local.strftime("%-I:%M") in html
+
+
+def test_customer_user_cannot_open_the_audit_trail(world: World) -> None:
+    response = logged_in(world.customer_a_user).get("/core/audit/")
+    assert response.status_code == 403
+    assert (
+        AuditEvent.objects.filter(
+            action="permission_denied", actor_id=world.customer_a_user.pk
+        ).count()
+        == 1
+    )
+
+
+def test_audit_trail_filters_and_exports(world: World) -> None:
+    client = logged_in(world.auditor)
+    page = client.get("/core/audit/", {"action": "create", "object_type": "core.customer"})
+    assert page.status_code == 200
+    assert "Customer A 医院" in page.content.decode()
+    response = client.get(
+        "/core/audit/export/", {"format": "csv", "action": "create", "object_type": "core.customer"}
+    )
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["seq", "occurred_at", "action"]
+    assert sorted(row[6] for row in rows[1:]) == ["Customer A 医院", "Customer B 证券"]
+    export = AuditEvent.objects.filter(action="export").get()
+    assert export.actor_id == world.auditor.pk
+    assert export.changes["format"] == "csv"
+
+    xlsx = client.get(
+        "/core/audit/export/",
+        {"format": "xlsx", "action": "create", "object_type": "core.customer"},
+    )
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet.max_row == 3
+
+
+def test_audit_export_rejects_bad_input(world: World) -> None:
+    client = logged_in(world.auditor)
+    assert client.get("/core/audit/export/", {"format": "pdf"}).status_code == 400
+    assert client.get("/core/audit/export/", {"occurred_after": "not-a-date"}).status_code == 400
+
+
+def test_profile_creates_and_revokes_tokens(world: World) -> None:
+    client = logged_in(world.operator_a)
+    response = client.post(
+        "/core/profile/", {"form": "token", "name": "grafana", "expires_in_days": "30"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="new-token">oa_' in html
+    token = world.operator_a.api_tokens.get()
+    assert token.expires_at is not None
+    client.post(f"/core/profile/tokens/{token.pk}/revoke/")
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_nobody_can_revoke_another_users_token(world: World) -> None:
+    from opsassure.core.services import create_token
+
+    token = create_token(world.customer_b_user, "theirs").token
+    response = logged_in(world.manager).post(f"/core/profile/tokens/{token.pk}/revoke/")
+    assert response.status_code == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_profile_rejects_an_unknown_time_zone(world: World) -> None:
+    client = logged_in(world.operator_a)
+    response = client.post(
+        "/core/profile/", {"form": "profile", "time_zone": "Mars/Base", "language": "en"}
+    )
+    assert response.status_code == 200
+    assert User.objects.get(pk=world.operator_a.pk).time_zone == "Asia/Shanghai"
+
+
+def test_untrusted_text_is_escaped(world: World) -> None:
+    Customer.objects.filter(pk=world.customer_a.pk).update(name="<script>alert(1)</script>")
+    html = logged_in(world.manager).get("/core/customers/").content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_unknown_page_is_a_friendly_404(world: World) -> None:
+    response = logged_in(world.manager).get("/no/such/page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
