@@ -99,6 +99,10 @@ def test_api_route_never_shows_or_changes_another_customers_rows(
             continue
         client = api_as(user)
         status, ids = _listed_ids(client, base)
+        if theirs.shared:
+            # Shared vocabulary (CI types, tags): readable by all, by design — check exactly that.
+            assert not powerful or theirs.obj.pk in ids, f"{name} must read shared {base}"
+            continue
         assert theirs.obj.pk not in ids, f"{name} lists B's {model.__name__} at {base}"
         if (
             powerful

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "opsassure.core",
+    "opsassure.cmdb",
     "opsassure.web",
 ]
 

@@ -57,3 +57,26 @@ def test_heartbeat_periodic_task_is_stored_in_the_database() -> None:
     task = PeriodicTask.objects.get(name="core: heartbeat")
     assert task.task == "opsassure.core.tasks.heartbeat"
     assert task.interval is not None
+
+
+def test_tasks_are_enqueued_only_after_commit(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from django.db import transaction
+
+    from opsassure.core.jobs import enqueue_on_commit
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        enqueue_on_commit(heartbeat)
+        assert not Heartbeat.objects.exists()  # not yet: still inside the transaction
+    assert len(callbacks) == 1
+    assert Heartbeat.objects.filter(kind="worker").count() == 1
+
+    def rolled_back() -> None:
+        with transaction.atomic():
+            enqueue_on_commit(heartbeat)
+            raise RuntimeError
+
+    Heartbeat.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        rolled_back()
+    assert callbacks == []
+    assert not Heartbeat.objects.exists()

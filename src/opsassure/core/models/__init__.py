@@ -1,7 +1,14 @@
 """Core models: tenants, people, teams, tokens, the audit trail and process heartbeats."""
 
 from opsassure.core.models.audit import AuditEvent
-from opsassure.core.models.base import AuditedModel, TenantQuerySet, TimeStampedModel
+from opsassure.core.models.base import (
+    AuditedModel,
+    ProviderOnlyQuerySet,
+    SharedQuerySet,
+    TenantOwnedModel,
+    TenantQuerySet,
+    TimeStampedModel,
+)
 from opsassure.core.models.health import Heartbeat
 from opsassure.core.models.tenancy import Customer, CustomerContact, Team
 from opsassure.core.models.tokens import ApiToken
@@ -14,7 +21,10 @@ __all__ = [
     "Customer",
     "CustomerContact",
     "Heartbeat",
+    "ProviderOnlyQuerySet",
+    "SharedQuerySet",
     "Team",
+    "TenantOwnedModel",
     "TenantQuerySet",
     "TimeStampedModel",
     "User",

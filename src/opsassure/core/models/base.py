@@ -37,6 +37,22 @@ class TenantQuerySet(models.QuerySet[Any]):
         return self.filter(condition)
 
 
+class SharedQuerySet(models.QuerySet[Any]):
+    """Provider-wide vocabulary (types, tags): every signed-in user may read it."""
+
+    def visible_to(self, user: User | AnonymousUser) -> Self:
+        return self.all() if user.is_authenticated and user.is_active else self.none()
+
+
+class ProviderOnlyQuerySet(models.QuerySet[Any]):
+    """Provider-internal rows (teams, suppliers): staff see them all, customer users none."""
+
+    def visible_to(self, user: User | AnonymousUser) -> Self:
+        from opsassure.core.tenancy import is_provider_staff
+
+        return self.all() if is_provider_staff(user) else self.none()
+
+
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

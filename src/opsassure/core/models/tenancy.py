@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -10,12 +10,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from opsassure.core.models.base import AuditedModel, TenantQuerySet
+from opsassure.core.models.base import AuditedModel, ProviderOnlyQuerySet, TenantQuerySet
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
-
-    from opsassure.core.models.users import User
+    pass
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
@@ -77,14 +75,6 @@ class CustomerContact(AuditedModel):
         return self.name
 
 
-class TeamQuerySet(models.QuerySet["Team"]):
-    def visible_to(self, user: User | AnonymousUser) -> Self:
-        """Teams are provider-internal: provider staff see them all, customer users none."""
-        from opsassure.core.tenancy import is_provider_staff
-
-        return self.all() if is_provider_staff(user) else self.none()
-
-
 class Team(AuditedModel):
     """A provider-side support group (e.g. 一线服务台, 系统组, 网络组)."""
 
@@ -113,7 +103,7 @@ class Team(AuditedModel):
     )
     is_active = models.BooleanField(_("active"), default=True)
 
-    objects = TeamQuerySet.as_manager()
+    objects = ProviderOnlyQuerySet.as_manager()  # teams are provider-internal
 
     class Meta:
         ordering = ["code"]
