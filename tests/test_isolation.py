@@ -150,6 +150,8 @@ def test_ui_list_never_shows_another_customers_rows(world: World, item: Any) -> 
         assert response.status_code in {200, 403}, f"{name} {item.url}"
         html = response.content.decode()
         assert theirs.marker not in html, f"{name} sees B's {item.model.__name__} on {item.url}"
+        # Nothing of B anywhere on the page: not in rows, filters, drop-downs or counters.
+        assert world.customer_b.name not in html, f"{name} sees customer B's name on {item.url}"
         if (
             powerful
             and not ours.personal

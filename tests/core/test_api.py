@@ -216,3 +216,12 @@ def test_pagination_refuses_unordered_querysets(world: World) -> None:
     request = Request(APIRequestFactory().get("/"))
     with pytest.raises(ImproperlyConfigured):
         OrderedPageNumberPagination().paginate_queryset(Customer.objects.order_by().all(), request)
+
+
+def test_filtering_by_another_customers_id_looks_like_a_missing_id(world: World) -> None:
+    client = api_as(world.customer_a_admin)
+    theirs = client.get("/api/v1/users/", {"customer": world.customer_b.pk})
+    missing = client.get("/api/v1/users/", {"customer": 999999})
+    assert theirs.status_code == missing.status_code == 400
+    assert theirs.json()["error"]["fields"].keys() == missing.json()["error"]["fields"].keys()
+    assert client.get("/api/v1/users/", {"customer": world.customer_a.pk}).status_code == 200

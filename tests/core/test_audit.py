@@ -171,3 +171,20 @@ def test_team_changes_by_service_are_audited_in_order(world: World) -> None:
     seqs = [e.seq for e in _events(object_type="core.team", object_id=str(team.pk))]
     assert seqs == sorted(seqs)
     assert len(seqs) == 1
+
+
+def test_client_ip_comes_from_the_trusted_proxy_only(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    settings.BEHIND_PROXY = True
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    # The client claims 1.2.3.4; the proxy appended the real peer.
+    Client(HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9").post(
+        "/login/", {"username": "manager", "password": "bad"}
+    )
+    assert AuditEvent.objects.filter(action="login_failed").get().ip == "203.0.113.9"
+    settings.BEHIND_PROXY = False
+    Client(HTTP_X_FORWARDED_FOR="203.0.113.9").post(
+        "/login/", {"username": "manager", "password": "bad"}
+    )
+    assert AuditEvent.objects.filter(action="login_failed").order_by("-seq")[0].ip == "127.0.0.1"

@@ -53,7 +53,10 @@ def run(
     if setup != 0:
         raise typer.Exit(setup)
     supervisor = Supervisor(console)
-    supervisor.add("web", [*me, "web", "--host", host, "--port", str(port), "--workers", "1"])
+    supervisor.add(
+        "web",
+        [*me, "web", "--host", host, "--port", str(port), "--workers", "1", "--no-collect-static"],
+    )
     supervisor.add("worker", [*me, "worker", "--embedded"])
     supervisor.add("scheduler", [*me, "scheduler"])
     url = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
@@ -81,7 +84,7 @@ def setup(demo: Annotated[bool, typer.Option()] = False) -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    collect_static_if_changed()
     marker = Path(settings.DATA_DIR) / DEMO_MARKER
     if demo and not marker.exists():
         from opsassure.core.demo import load_demo
@@ -91,14 +94,43 @@ def setup(demo: Annotated[bool, typer.Option()] = False) -> None:
         marker.write_text("1\n", encoding="utf-8")
 
 
+def collect_static_if_changed() -> bool:
+    """Run collectstatic only when the shipped static files changed (a restart stays fast)."""
+    import hashlib
+
+    from django.conf import settings
+    from django.contrib.staticfiles.finders import get_finders
+    from django.core.management import call_command
+
+    digest = hashlib.sha256()
+    for finder in get_finders():
+        for path, storage in sorted(finder.list([]), key=lambda item: item[0]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    fingerprint = digest.hexdigest()
+    stamp = Path(settings.STATIC_ROOT) / ".fingerprint"
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        return False
+    call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(fingerprint)
+    return True
+
+
 @app.command()
 def web(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option(help="Processes.")] = 2,
     threads: Annotated[int, typer.Option(help="Threads per process.")] = 8,
+    collect_static: Annotated[
+        bool, typer.Option(help="Collect static files first if changed.")
+    ] = True,
 ) -> None:
     """The web server (gunicorn): UI, API, webhooks."""
+    if collect_static:
+        _django()
+        collect_static_if_changed()
     _exec(
         [
             "-m",
@@ -185,7 +217,7 @@ def migrate() -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    collect_static_if_changed()
 
 
 @app.command("demo")

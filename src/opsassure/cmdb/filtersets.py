@@ -22,6 +22,7 @@ from opsassure.cmdb.models import (
     RelationType,
     Tag,
 )
+from opsassure.core.filtersets import ScopedFilterSet
 from opsassure.core.models import Customer, Team
 
 
@@ -35,7 +36,7 @@ def _teams(request: Any) -> QuerySet[Team]:
     return Team.objects.visible_to(user) if user is not None else Team.objects.none()
 
 
-class CIFilterSet(django_filters.FilterSet):
+class CIFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(
         method="search",
         label=_("Search"),
@@ -99,7 +100,7 @@ class CIFilterSet(django_filters.FilterSet):
         return expiring(queryset, days)
 
 
-class RelationFilterSet(django_filters.FilterSet):
+class RelationFilterSet(ScopedFilterSet):
     ci = django_filters.NumberFilter(method="touching", label=_("CI"))
     relation_type = django_filters.ChoiceFilter(choices=RelationType.choices)
 
@@ -111,7 +112,7 @@ class RelationFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(source_id=value) | Q(target_id=value))
 
 
-class CIChangeFilterSet(django_filters.FilterSet):
+class CIChangeFilterSet(ScopedFilterSet):
     since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
 
     class Meta:
@@ -119,13 +120,13 @@ class CIChangeFilterSet(django_filters.FilterSet):
         fields = ["ci", "kind"]
 
 
-class LocationFilterSet(django_filters.FilterSet):
+class LocationFilterSet(ScopedFilterSet):
     class Meta:
         model = Location
         fields = ["customer", "kind", "parent"]
 
 
-class ContractFilterSet(django_filters.FilterSet):
+class ContractFilterSet(ScopedFilterSet):
     ends_before = django_filters.DateFilter(field_name="ends_on", lookup_expr="lte")
 
     class Meta:

@@ -240,6 +240,14 @@ def update_ci(
             ci_type, values.get("attributes", locked.attributes)
         )
     _check_customer_refs(locked.customer_id, values)
+    addresses = normalise_addresses(ip_addresses) if ip_addresses is not None else None
+    if (
+        addresses is not None
+        and "primary_ip" not in values
+        and (locked.primary_ip not in addresses)
+    ):
+        # The primary address follows the list when the old one is no longer in it.
+        values["primary_ip"] = addresses[0] if addresses else None
     before = locked.audit_snapshot()
     for field, value in values.items():
         setattr(locked, field, value)
@@ -252,8 +260,8 @@ def update_ci(
     }
     if diff:
         locked.save()
-    if ip_addresses is not None:
-        added, removed = _sync_addresses(locked, normalise_addresses(ip_addresses))
+    if addresses is not None:
+        added, removed = _sync_addresses(locked, addresses)
         if added or removed:
             diff["ip_addresses"] = [removed, added]
     elif "primary_ip" in diff and locked.primary_ip:

@@ -11,7 +11,7 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         import opsassure.celery  # noqa: F401  (makes our Celery app the current one)
-        from opsassure.core import audit, roles, signals  # noqa: F401  (connect receivers)
+        from opsassure.core import audit, checks, roles, signals  # noqa: F401  (connect receivers)
         from opsassure.core.services import ensure_periodic_tasks
 
         audit.connect_model_signals()

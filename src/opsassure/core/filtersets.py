@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from opsassure.core.models import AuditEvent, Customer, CustomerContact, Team, User
 
 
-class CustomerFilterSet(django_filters.FilterSet):
+class ScopedFilterSet(django_filters.FilterSet):
+    """Every filter that picks rows of a scoped model offers (and accepts) only visible rows.
+
+    Without this a "customer" drop-down would list every customer's name, and a filter by
+    another customer's id would answer differently from a filter by an id that does not exist.
+    """
+
+    @property
+    def form(self) -> Any:
+        # django-filter builds form fields from the class's filters, so scope the instance's
+        # form fields: they both render the choices and validate the submitted ids.
+        if not hasattr(self, "_form"):
+            form = super().form
+            user = getattr(self.request, "user", None)
+            for field in form.fields.values():
+                queryset = getattr(field, "queryset", None)
+                manager: Any = getattr(getattr(queryset, "model", None), "_default_manager", None)
+                if queryset is None or not hasattr(manager, "visible_to"):
+                    continue
+                visible = manager.visible_to(user) if user is not None else manager.none()
+                field.queryset = queryset.all() & visible
+            for field in form.fields.values():
+                # Tabler/Bootstrap look for every filter widget.
+                css = (
+                    "form-select"
+                    if getattr(field.widget, "input_type", "") == "select"
+                    or field.widget.__class__.__name__.endswith("Select")
+                    else "form-control"
+                )
+                field.widget.attrs.setdefault("class", css)
+        return self._form
+
+
+class CustomerFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
 
     class Meta:
@@ -19,19 +54,19 @@ class CustomerFilterSet(django_filters.FilterSet):
         return queryset.filter(name__icontains=value) | queryset.filter(code__icontains=value)
 
 
-class CustomerContactFilterSet(django_filters.FilterSet):
+class CustomerContactFilterSet(ScopedFilterSet):
     class Meta:
         model = CustomerContact
         fields = ["customer", "is_primary"]
 
 
-class TeamFilterSet(django_filters.FilterSet):
+class TeamFilterSet(ScopedFilterSet):
     class Meta:
         model = Team
         fields = ["is_active", "code"]
 
 
-class UserFilterSet(django_filters.FilterSet):
+class UserFilterSet(ScopedFilterSet):
     role = django_filters.CharFilter(field_name="groups__name", label=_("Role"))
 
     class Meta:
@@ -39,7 +74,7 @@ class UserFilterSet(django_filters.FilterSet):
         fields = ["customer", "is_active", "username"]
 
 
-class AuditEventFilterSet(django_filters.FilterSet):
+class AuditEventFilterSet(ScopedFilterSet):
     occurred_after = django_filters.IsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", label=_("From")
     )

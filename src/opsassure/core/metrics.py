@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -76,8 +77,11 @@ class BackgroundCollector(Collector):
             labels=["kind"],
         )
         now = timezone.now()
-        for kind, seen_at in Heartbeat.objects.values_list("kind", "seen_at"):
-            ages.add_metric([kind], (now - seen_at).total_seconds())
+        try:
+            for kind, seen_at in Heartbeat.objects.values_list("kind", "seen_at"):
+                ages.add_metric([kind], (now - seen_at).total_seconds())
+        except DatabaseError:  # not migrated yet, or the database is down: still answer
+            logger.warning("heartbeats unavailable", exc_info=True)
         yield ages
         depth = GaugeMetricFamily(
             "opsassure_queue_depth", "Messages waiting in a Celery queue", labels=["queue"]
@@ -116,7 +120,9 @@ def _allowed(request: HttpRequest) -> bool:
 
         if hmac.compare_digest(header, f"Bearer {settings.METRICS_TOKEN}"):
             return True
-    remote = request.META.get("REMOTE_ADDR", "")
+    from opsassure.core.audit import client_ip
+
+    remote = client_ip(request) or ""
     try:
         address = ipaddress.ip_address(remote)
     except ValueError:
