@@ -1,6 +1,8 @@
 # OpsAssure — everything a developer or CI needs. Only python3 (3.11+) and make are required:
 # the pinned `uv` is installed into .tools/ and the locked dependencies into .venv/.
 PYTHON ?= python3
+# Two pytest workers: the machines have two cores.
+PYTEST_ARGS ?= -n 2
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 VENV := .venv

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 import opsassure.urls  # noqa: F401  (imports every app's api/urls.py: fills the router)
 from opsassure.core.api.router import router
 from opsassure.core.models import User
-from opsassure.web import nav
+from opsassure.core.ui import nav
 from tests.conftest import World, api_as, make_user
 from tests.factories import FACTORIES, Sample
 

@@ -105,7 +105,7 @@ def load_demo(console: Any = None) -> None:
     from opsassure.core.audit import AuditContext, audit_context
     from opsassure.core.models import Customer, CustomerContact, Team, User
     from opsassure.core.roles import sync_roles
-    from opsassure.web.nav import import_app_modules
+    from opsassure.core.appmodules import import_app_modules
 
     sync_roles()
     with audit_context(AuditContext(actor_username="demo")), transaction.atomic():

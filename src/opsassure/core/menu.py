@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from opsassure.core.models import AuditEvent, Customer, Team, User
-from opsassure.web.nav import MenuItem, MenuSection
+from opsassure.core.ui.nav import MenuItem, MenuSection
 
 MENU = MenuSection(
     app_label="core",

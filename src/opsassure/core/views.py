@@ -25,7 +25,7 @@ from opsassure.core.filtersets import AuditEventFilterSet, CustomerFilterSet, Us
 from opsassure.core.forms import ProfileForm, TokenForm
 from opsassure.core.models import ApiToken, AuditEvent, Customer, Team, User
 from opsassure.core.tenancy import scoped
-from opsassure.web.generic import Column, ScopedDetailView, ScopedListView
+from opsassure.core.ui.generic import Column, ScopedDetailView, ScopedListView
 
 EXPORT_ROW_LIMIT = 200_000
 

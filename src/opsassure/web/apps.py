@@ -8,6 +8,6 @@ class WebConfig(AppConfig):
     verbose_name = _("Web")
 
     def ready(self) -> None:
-        from opsassure.web import nav
+        from opsassure.core.ui import nav
 
         nav.load_app_menus()

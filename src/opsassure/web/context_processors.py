@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from opsassure.web import nav
+from opsassure.core.ui import nav
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The sidebar: each app declares its menu in ``<app>/menu.py``; absent apps are not shown.
+"""The sidebar registry (rendered by the web shell): each app declares its menu in ``<app>/menu.py``; absent apps are not shown.
 
 A menu entry that lists a model (``model=``) is also a UI list that the generic tenant
 isolation test walks, so registering the menu is all a new list needs to be covered.
@@ -7,11 +7,8 @@ isolation test walks, so registering the menu is all a new list needs to be cove
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import import_module
-from types import ModuleType
 from typing import Any
 
-from django.apps import apps
 from django.db import models
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -92,24 +89,9 @@ def list_items() -> list[MenuItem]:
     return [item for section in sections() for item in section.items if item.model is not None]
 
 
-def import_app_modules(suffix: str) -> list[tuple[str, ModuleType]]:
-    """Import ``<app>.<suffix>`` for every OpsAssure app that has one (web excluded)."""
-    found = []
-    for config in apps.get_app_configs():
-        if not config.name.startswith("opsassure.") or config.label == "web":
-            continue
-        module_name = f"{config.name}.{suffix}"
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name is not None and module_name.startswith(error.name):
-                continue
-            raise
-        found.append((config.label, module))
-    return found
-
-
 def load_app_menus() -> None:
+    from opsassure.core.appmodules import import_app_modules
+
     for _label, module in import_app_modules("menu"):
         section = getattr(module, "MENU", None)
         if section is not None:

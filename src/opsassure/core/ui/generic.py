@@ -37,7 +37,7 @@ class ScopedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView[Any])
     model: type[models.Model]
     columns: list[Column] = []
     filterset_class: Any = None
-    template_name = "web/list.html"
+    template_name = "ui/list.html"
     paginate_by = 50
     title: str | Promise = ""
     create_url_name: str | None = None
