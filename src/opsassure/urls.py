@@ -4,10 +4,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from opsassure.core import health
 from opsassure.core.api.router import router
+from opsassure.core.appmodules import import_app_modules
 from opsassure.core.metrics import metrics_view
 from opsassure.web import views as web_views
 from opsassure.web.forms import LoginForm
-from opsassure.core.appmodules import import_app_modules
 
 # Every OpsAssure app registers its API viewsets in <app>/api/urls.py on the shared router and
 # may have UI routes in <app>/urls.py, mounted at /<app label>/.

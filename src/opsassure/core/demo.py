@@ -102,10 +102,10 @@ def load_demo(console: Any = None) -> None:
     from django.db import transaction
     from rich.progress import track
 
+    from opsassure.core.appmodules import import_app_modules
     from opsassure.core.audit import AuditContext, audit_context
     from opsassure.core.models import Customer, CustomerContact, Team, User
     from opsassure.core.roles import sync_roles
-    from opsassure.core.appmodules import import_app_modules
 
     sync_roles()
     with audit_context(AuditContext(actor_username="demo")), transaction.atomic():
