@@ -1,4 +1,6 @@
-"""The sidebar registry (rendered by the web shell): each app declares its menu in ``<app>/menu.py``; absent apps are not shown.
+"""The sidebar registry, rendered by the web shell.
+
+Each app declares its menu in ``<app>/menu.py``; apps that are not installed are not shown.
 
 A menu entry that lists a model (``model=``) is also a UI list that the generic tenant
 isolation test walks, so registering the menu is all a new list needs to be covered.
