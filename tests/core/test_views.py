@@ -180,3 +180,15 @@ def test_unknown_page_is_a_friendly_404(world: World) -> None:
     response = logged_in(world.manager).get("/no/such/page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_dashboard_activity_chart_covers_fourteen_days(world: World) -> None:
+    response = logged_in(world.auditor).get("/")
+    days, counts = response.context["activity_days"], response.context["activity_counts"]
+    assert len(days) == len(counts) == 14
+    assert days[-1] == timezone.localdate().isoformat()
+    zone = zoneinfo.ZoneInfo("Asia/Shanghai")
+    midnight = timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert counts[-1] == AuditEvent.objects.filter(occurred_at__gte=midnight).count()
+    assert counts[-1] > 0
+    assert sum(counts[:-1]) == AuditEvent.objects.filter(occurred_at__lt=midnight).count()

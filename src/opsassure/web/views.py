@@ -39,13 +39,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             .annotate(count=Count("id"))
             .order_by("day")
         )
+    # Every day of the window, quiet days included (a bar chart with gaps misleads).
+    today = timezone.localdate()
+    days = [today - dt.timedelta(days=offset) for offset in range(13, -1, -1)]
+    counts = {row["day"]: row["count"] for row in activity}
     context = {
         "customer_count": customers.filter(status=Customer.Status.ACTIVE).count(),
         "team_count": scoped(Team, user).filter(is_active=True).count(),
         "worker_age": heartbeat_age("worker"),
         "heartbeat_max_age": settings.HEARTBEAT_MAX_AGE_SECONDS,
-        "activity_days": [row["day"].isoformat() for row in activity],
-        "activity_counts": [row["count"] for row in activity],
+        "activity_days": [day.isoformat() for day in days] if activity else [],
+        "activity_counts": [counts.get(day, 0) for day in days] if activity else [],
         "recent_customers": customers.order_by("-created_at")[:5],
     }
     return render(request, "web/dashboard.html", context)
