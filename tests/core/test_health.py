@@ -80,3 +80,16 @@ def test_tasks_are_enqueued_only_after_commit(django_capture_on_commit_callbacks
         rolled_back()
     assert callbacks == []
     assert not Heartbeat.objects.exists()
+
+
+def test_only_one_scheduler_holds_the_lease() -> None:
+    from opsassure.core.models import Lease
+    from opsassure.core.services import hold_lease
+
+    assert hold_lease("scheduler", "host-a", 30) is True
+    assert hold_lease("scheduler", "host-b", 30) is False  # standby
+    assert hold_lease("scheduler", "host-a", 30) is True  # renewal
+    Lease.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert hold_lease("scheduler", "host-b", 30) is True  # leader died: take over
+    assert hold_lease("scheduler", "host-a", 30) is False
+    assert Lease.objects.get().holder == "host-b"

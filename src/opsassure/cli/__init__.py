@@ -194,7 +194,7 @@ def worker(
 
 @app.command()
 def scheduler() -> None:
-    """Celery beat with the schedules stored in the database (run exactly one)."""
+    """Celery beat, schedules from the database; extra schedulers wait as hot standbys."""
     _exec(
         [
             "-m",
@@ -205,7 +205,7 @@ def scheduler() -> None:
             "--loglevel",
             "INFO",
             "--scheduler",
-            "django_celery_beat.schedulers:DatabaseScheduler",
+            "opsassure.core.scheduler:LeaderDatabaseScheduler",
         ]
     )
 

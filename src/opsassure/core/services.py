@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from opsassure.core import audit
-from opsassure.core.models import ApiToken, AuditEvent, Heartbeat, User
+from opsassure.core.models import ApiToken, AuditEvent, Heartbeat, Lease, User
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,27 @@ def beat(kind: str, hostname: str) -> None:
     Heartbeat.objects.update_or_create(
         kind=kind, defaults={"seen_at": timezone.now(), "hostname": hostname[:255]}
     )
+
+
+def hold_lease(name: str, holder: str, ttl_seconds: float) -> bool:
+    """Take or renew the lease ``name`` for ``holder``; False while someone else holds it."""
+    from django.db import IntegrityError
+
+    now = timezone.now()
+    expires = now + dt.timedelta(seconds=ttl_seconds)
+    renewed = (
+        Lease.objects.filter(name=name)
+        .filter(models.Q(holder=holder) | models.Q(expires_at__lt=now))
+        .update(holder=holder, expires_at=expires)
+    )
+    if renewed:
+        return True
+    try:
+        with transaction.atomic():
+            Lease.objects.create(name=name, holder=holder, expires_at=expires)
+    except IntegrityError:
+        return False  # another holder created it first, or holds it
+    return True
 
 
 def heartbeat_age(kind: str) -> float | None:

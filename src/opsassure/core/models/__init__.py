@@ -9,7 +9,7 @@ from opsassure.core.models.base import (
     TenantQuerySet,
     TimeStampedModel,
 )
-from opsassure.core.models.health import Heartbeat
+from opsassure.core.models.health import Heartbeat, Lease
 from opsassure.core.models.tenancy import Customer, CustomerContact, Team
 from opsassure.core.models.tokens import ApiToken
 from opsassure.core.models.users import User
@@ -21,6 +21,7 @@ __all__ = [
     "Customer",
     "CustomerContact",
     "Heartbeat",
+    "Lease",
     "ProviderOnlyQuerySet",
     "SharedQuerySet",
     "Team",
