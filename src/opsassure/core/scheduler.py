@@ -22,7 +22,7 @@ LEASE_NAME = "scheduler"
 LEASE_SECONDS = 30.0
 
 
-class LeaderDatabaseScheduler(DatabaseScheduler):  # type: ignore[misc]
+class LeaderDatabaseScheduler(DatabaseScheduler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.leading = False
