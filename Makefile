@@ -2,7 +2,7 @@
 # the pinned `uv` is installed into .tools/ and the locked dependencies into .venv/.
 PYTHON ?= python3
 # Two pytest workers: the machines have two cores.
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 VENV := .venv

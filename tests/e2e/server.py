@@ -31,7 +31,7 @@ import httpx
 import psutil
 
 HOST = "127.0.0.1"
-READY_TIMEOUT = 120.0
+READY_TIMEOUT = 240.0  # generous: CI machines are small and may be busy
 STOP_TIMEOUT = 40.0
 DEMO_PASSWORD = "opsassure-demo"
 # Readiness polling would otherwise log every request (Django's logging config is active here).

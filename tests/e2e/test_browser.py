@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e import server as srv
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(900)]
 
 CHROMIUM_ARGS = [
     "--headless=new",

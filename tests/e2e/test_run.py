@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e import server as srv
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(900)]
 
 DISPLAY_NAME = "王建国 Wang Jianguo"
 # gunicorn master + its worker, celery worker, celery beat.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from opsassure.core import services
 
@@ -15,3 +17,9 @@ def heartbeat() -> None:
     host = socket.gethostname()
     services.beat("worker", host)
     services.beat("scheduler", host)
+
+
+@worker_ready.connect
+def _worker_started(**_: Any) -> None:
+    """A worker that just started is alive: report it at once, not at the next beat."""
+    services.beat("worker", socket.gethostname())
