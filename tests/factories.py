@@ -13,11 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils import timezone
 
 from opsassure.cmdb import services as cmdb_services
 from opsassure.cmdb.models import (
     CIChange,
     CIType,
+    ConfigAuditFinding,
+    ConfigAuditRule,
+    ConfigAuditRun,
+    ConfigAuditScore,
     ConfigurationItem,
     Location,
     MaintenanceContract,
@@ -147,6 +152,60 @@ def _contract(world: World, customer: Customer) -> Sample:
     return Sample(contract, number)
 
 
+def _audit_rule_for(customer: Customer) -> ConfigAuditRule:
+    code = f"rule-{customer.code.lower()}-{next(_counter)}"
+    return ConfigAuditRule.objects.create(
+        code=code, name=f"Rule {code}", kind="custom", failing_filter={"vendor": ""}
+    )
+
+
+def _audit_run_shared() -> ConfigAuditRun:
+    """One finished run that the samples of both customers share (as a real run would)."""
+    run = ConfigAuditRun.objects.filter(status="done", error="").order_by("-id").first()
+    if run is None:
+        now = timezone.now()
+        run = ConfigAuditRun.objects.create(started_at=now, finished_at=now, status="done")
+    return run
+
+
+def _audit_rule(world: World, customer: Customer) -> Sample:
+    rule = _audit_rule_for(customer)
+    return Sample(rule, rule.code, provider_visible=True)
+
+
+def _audit_run(world: World, customer: Customer) -> Sample:
+    marker = f"run-marker-{customer.code}-{next(_counter)}"
+    now = timezone.now()
+    run = ConfigAuditRun.objects.create(
+        started_at=now, finished_at=now, status="failed", error=marker
+    )
+    return Sample(run, marker, provider_visible=True)
+
+
+def _audit_score(world: World, customer: Customer) -> Sample:
+    rule = _audit_rule_for(customer)
+    score = ConfigAuditScore.objects.create(
+        run=_audit_run_shared(),
+        rule=rule,
+        customer=customer,
+        ci_type=_ci(customer).ci_type,
+        checked=3,
+        failed=1,
+    )
+    return Sample(score, rule.code)
+
+
+def _audit_finding(world: World, customer: Customer) -> Sample:
+    ci = _ci(customer)
+    rule = _audit_rule_for(customer)
+    run = _audit_run_shared()
+    ConfigAuditScore.objects.create(
+        run=run, rule=rule, customer=customer, ci_type=ci.ci_type, checked=1, failed=1
+    )
+    finding = ConfigAuditFinding.objects.create(run=run, rule=rule, ci=ci, detail="missing: vendor")
+    return Sample(finding, ci.name)
+
+
 FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Customer: _customer,
     CustomerContact: _contact,
@@ -162,4 +221,8 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Supplier: _supplier,
     Location: _location,
     MaintenanceContract: _contract,
+    ConfigAuditRule: _audit_rule,
+    ConfigAuditRun: _audit_run,
+    ConfigAuditScore: _audit_score,
+    ConfigAuditFinding: _audit_finding,
 }

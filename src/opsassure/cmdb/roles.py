@@ -39,6 +39,7 @@ _MANAGE = [
     "cmdb.change_maintenancecontract",
     "cmdb.add_configauditrule",
     "cmdb.change_configauditrule",
+    "cmdb.delete_configauditrule",
     "cmdb.add_configauditrun",
     "cmdb.change_tag",
     "cmdb.delete_tag",
@@ -53,7 +54,8 @@ PERMISSIONS = {
     "auditor": _READ
     + _AUDIT
     + ["cmdb.view_supplier", "cmdb.view_discovery", "cmdb.view_discrepancy"],
-    "customer_admin": _READ,
+    # A customer's admin sees the audit results of their own CIs (scores, findings, summary).
+    "customer_admin": [*_READ, "cmdb.view_configauditscore", "cmdb.view_configauditfinding"],
     "customer_user": [
         "cmdb.view_configurationitem",
         "cmdb.view_citype",

@@ -1,4 +1,4 @@
-from opsassure.cmdb.api import views
+from opsassure.cmdb.api import compliance, views
 from opsassure.core.api.router import router
 
 router.register("cmdb/cis", views.CIViewSet, basename="cmdb-ci")
@@ -9,3 +9,8 @@ router.register("cmdb/tags", views.TagViewSet, basename="cmdb-tag")
 router.register("cmdb/suppliers", views.SupplierViewSet, basename="cmdb-supplier")
 router.register("cmdb/locations", views.LocationViewSet, basename="cmdb-location")
 router.register("cmdb/contracts", views.MaintenanceContractViewSet, basename="cmdb-contract")
+router.register("cmdb/audit-rules", compliance.AuditRuleViewSet, basename="cmdb-auditrule")
+router.register("cmdb/audit-runs", compliance.AuditRunViewSet, basename="cmdb-auditrun")
+router.register("cmdb/audit-scores", compliance.AuditScoreViewSet, basename="cmdb-auditscore")
+router.register("cmdb/audit-findings", compliance.AuditFindingViewSet, basename="cmdb-auditfinding")
+router.register("cmdb/audit-summary", compliance.AuditSummaryViewSet, basename="cmdb-auditsummary")

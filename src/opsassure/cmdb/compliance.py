@@ -1,0 +1,730 @@
+"""Configuration audit (配置项审核, GB/T 28827.1 §9.6; ISO/IEC 20000-1 configuration audit).
+
+Every enabled ``ConfigAuditRule`` is evaluated over every CI in its scope (its CI types, or all
+types). A run stores, in one transaction at the end:
+
+* one ``ConfigAuditScore`` per (rule, customer, CI type): CIs checked and CIs failing;
+* one ``ConfigAuditFinding`` per failing (rule, CI) with a short detail;
+* totals on the run: distinct CIs checked, distinct CIs with at least one finding.
+
+Scope: **retired and disposed CIs are out of scope for every rule** — they are neither checked
+nor counted as the "other" CI of a duplicate. Shared provider CIs (no customer) are audited and
+scored under customer NULL, visible to provider staff only.
+
+Every rule kind is a handful of set-based SQL queries over indexed columns; only failing rows
+(and, for "required attributes", rows pre-selected in SQL) come back to Python, so a run over
+100,000 CIs is a few seconds of database work, not 100,000 round trips. Failure counts are
+taken from the same failing rows that become findings, so a score and its findings always
+agree even when CIs change while a run is computing.
+
+Rule kinds:
+
+* ``missing_required``: a common field named in the type's ``required_fields`` is empty/NULL,
+  or an attribute marked ``required`` in the type's schema is absent, null or "".
+* ``not_verified``: ``verified_at`` is NULL or older than ``params["days"]`` (default 90).
+* ``duplicate_serial`` / ``duplicate_hostname`` / ``duplicate_ip``: a non-empty value shared
+  with another active CI **of the same customer** (shared provider CIs form their own group).
+  Serial numbers compare exactly; hostnames case-insensitively (DNS names); IP addresses over
+  both ``primary_ip`` and every ``CIAddress``.
+* ``orphan``: no relation in either direction.
+* ``warranty_expired_in_use``: status "in use" and ``warranty_end`` before today (the
+  provider's local date, settings.TIME_ZONE).
+* ``custom``: the rule's ``failing_filter`` (allow-listed, see ``audit_rules``) selects the
+  failing CIs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection, models, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Lower
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from opsassure.cmdb import audit_rules
+from opsassure.cmdb.builtin import BUILTIN_RULES, type_display_name
+from opsassure.cmdb.models import (
+    CIAddress,
+    CIType,
+    ConfigAuditFinding,
+    ConfigAuditRule,
+    ConfigAuditRun,
+    ConfigAuditScore,
+    ConfigurationItem,
+    Lifecycle,
+    Relation,
+)
+from opsassure.core.models import User
+from opsassure.core.tenancy import scoped
+
+logger = logging.getLogger(__name__)
+
+OUT_OF_SCOPE = (Lifecycle.RETIRED, Lifecycle.DISPOSED)
+# A run still "running" after this long is considered abandoned (its worker died).
+STALE_AFTER = dt.timedelta(hours=1)
+DETAIL_MAX = 300
+FINDINGS_BATCH = 10_000
+TREND_RUNS = 30
+_NAMES_SHOWN = 3
+
+Kind = ConfigAuditRule.Kind
+Group = tuple[int | None, int]  # (customer id, CI type id)
+# ci id -> (customer id, CI type id, detail)
+Failures = dict[int, tuple[int | None, int, str]]
+
+
+@dataclass(frozen=True)
+class _Context:
+    base: QuerySet[ConfigurationItem]  # every active CI in the run's customer scope
+    now: dt.datetime
+    today: dt.date
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The CIs one rule checks: active CIs of the rule's types (``type_ids`` None: all)."""
+
+    items: QuerySet[ConfigurationItem]
+    type_ids: frozenset[int] | None
+
+    def covers(self, type_id: int) -> bool:
+        return self.type_ids is None or type_id in self.type_ids
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= DETAIL_MAX else text[: DETAIL_MAX - 1] + "…"
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(sorted(names)[:_NAMES_SHOWN])
+    extra = len(names) - _NAMES_SHOWN
+    return shown + (_(" (+%(n)d more)") % {"n": extra} if extra > 0 else "")
+
+
+def rule_display_name(code: str, stored_name: str) -> str:
+    """Built-in rules are shown in the reader's language; others as their author named them."""
+    builtin = BUILTIN_RULES.get(code)
+    return str(builtin[0]) if builtin else stored_name
+
+
+def is_builtin_rule(rule: ConfigAuditRule) -> bool:
+    return rule.code in BUILTIN_RULES
+
+
+# --- rule kinds ---------------------------------------------------------------------------------
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _missing_required(rule: ConfigAuditRule, scope: _Scope, ctx: _Context) -> Failures:
+    failures: Failures = {}
+    template = _("missing: %(fields)s")
+    types = CIType.objects.order_by("pk")
+    if scope.type_ids is not None:
+        types = types.filter(pk__in=scope.type_ids)
+    for ci_type in types:
+        fields: list[models.Field[Any, Any]] = []
+        for name in ci_type.required_fields or []:
+            try:
+                field = ConfigurationItem._meta.get_field(name)
+            except FieldDoesNotExist:  # a stale name in a type is ignored, not fatal
+                logger.warning("CI type %s requires unknown field %r", ci_type.code, name)
+                continue
+            if isinstance(field, models.Field) and field.concrete and not field.many_to_many:
+                fields.append(field)
+        attributes = [
+            str(spec["name"])
+            for spec in ci_type.attribute_schema or []
+            if isinstance(spec, dict) and spec.get("required") and spec.get("name")
+        ]
+        if not fields and not attributes:
+            continue
+        condition = Q()
+        for field in fields:
+            empty = Q(**{f"{field.attname}__isnull": True})
+            if isinstance(field, models.CharField | models.TextField):
+                empty |= Q(**{field.attname: ""})
+            condition |= empty
+        for name in attributes:
+            # Schema names are validated ([a-z][a-z0-9_]*), safe as JSON keys.
+            condition |= (
+                ~Q(attributes__has_key=name)
+                | Q(**{f"attributes__{name}": None})
+                | Q(**{f"attributes__{name}": ""})
+            )
+        columns = [field.attname for field in fields]
+        rows = (
+            scope.items.filter(ci_type_id=ci_type.pk)
+            .filter(condition)
+            .order_by()
+            .values_list("id", "customer_id", *columns, "attributes")
+        )
+        for row in rows.iterator(chunk_size=2000):
+            ci_id, customer_id, *values, stored = row
+            stored = stored if isinstance(stored, dict) else {}
+            missing = [
+                field.name for field, value in zip(fields, values, strict=True) if _blank(value)
+            ]
+            missing += [name for name in attributes if _blank(stored.get(name))]
+            if missing:
+                detail = _clip(template % {"fields": ", ".join(missing)})
+                failures[ci_id] = (customer_id, ci_type.pk, detail)
+    return failures
+
+
+def _not_verified(rule: ConfigAuditRule, scope: _Scope, ctx: _Context) -> Failures:
+    days = audit_rules.clean_days(rule.params or {})
+    cutoff = ctx.now - dt.timedelta(days=days)
+    never = _("never verified")
+    failures: Failures = {
+        ci_id: (customer_id, type_id, never)
+        for ci_id, customer_id, type_id in scope.items.filter(verified_at__isnull=True)
+        .order_by()
+        .values_list("id", "customer_id", "ci_type_id")
+        .iterator(chunk_size=5000)
+    }
+    template = _("last verified %(days)d days ago")
+    stale = (
+        scope.items.filter(verified_at__lt=cutoff)
+        .order_by()
+        .values_list("id", "customer_id", "ci_type_id", "verified_at")
+    )
+    for ci_id, customer_id, type_id, verified_at in stale.iterator(chunk_size=5000):
+        if verified_at is not None:  # always, by the filter; keeps the types honest
+            age = (ctx.now - verified_at).days
+            failures[ci_id] = (customer_id, type_id, template % {"days": age})
+    return failures
+
+
+def _duplicates(
+    scope: _Scope,
+    ctx: _Context,
+    key: Any,
+    exclude_empty: Q,
+    describe: Callable[[str], str],
+) -> Failures:
+    """CIs in ``scope`` whose ``key`` value is shared with another active CI of their customer."""
+    keyed = ctx.base.exclude(exclude_empty).annotate(audit_key=key)
+    shared_values = (
+        keyed.order_by()
+        .values("customer_id", "audit_key")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values("audit_key")
+    )
+    candidates = keyed.filter(audit_key__in=Subquery(shared_values)).order_by()
+    groups: dict[tuple[int | None, str], list[tuple[int, int, str]]] = defaultdict(list)
+    rows: Iterable[Any] = candidates.values_list(
+        "id", "customer_id", "ci_type_id", "audit_key", "name"
+    ).iterator(chunk_size=5000)
+    for ci_id, customer_id, type_id, value, name in rows:
+        groups[(customer_id, value)].append((ci_id, type_id, name))
+    failures: Failures = {}
+    for (customer_id, _value), members in groups.items():
+        if len(members) < 2:
+            continue  # the value is shared in another customer only
+        for ci_id, type_id, _name in members:
+            if not scope.covers(type_id):
+                continue
+            others = [name for other_id, _t, name in members if other_id != ci_id]
+            failures[ci_id] = (customer_id, type_id, _clip(describe(_names(others))))
+    return failures
+
+
+def _duplicate_serial(rule: ConfigAuditRule, scope: _Scope, ctx: _Context) -> Failures:
+    return _duplicates(
+        scope,
+        ctx,
+        models.F("serial_number"),
+        Q(serial_number=""),
+        lambda others: _("same serial number as %(others)s") % {"others": others},
+    )
+
+
+def _duplicate_hostname(rule: ConfigAuditRule, scope: _Scope, ctx: _Context) -> Failures:
+    return _duplicates(
+        scope,
+        ctx,
+        Lower("hostname"),
+        Q(hostname=""),
+        lambda others: _("same hostname as %(others)s") % {"others": others},
+    )
+
+
+def _duplicate_ip(rule: ConfigAuditRule, scope: _Scope, ctx: _Context) -> Failures:
+    """An address (primary IP or any CIAddress) held by two active CIs of the same customer."""
+    active = ctx.base.values("pk")
+    rows_table = CIAddress.objects.filter(ci_id__in=active)
+    primary = ctx.base.filter(primary_ip__isnull=False)
+    # Candidate addresses, each query on an indexed column; the exact test is done below.
+    in_table_twice = rows_table.order_by().values("address").annotate(n=Count("id")).filter(n__gt=1)
+    primary_twice = primary.order_by().values("primary_ip").annotate(n=Count("id")).filter(n__gt=1)
+    primary_elsewhere = primary.filter(
+        Exists(
+            CIAddress.objects.filter(address=OuterRef("primary_ip")).exclude(ci_id=OuterRef("pk"))
+        )
+    )
+    candidates = {str(a) for a in in_table_twice.values_list("address", flat=True)}
+    candidates |= {str(a) for a in primary_twice.values_list("primary_ip", flat=True) if a}
+    candidates |= {str(a) for a in primary_elsewhere.values_list("primary_ip", flat=True) if a}
+    if not candidates:
+        return {}
+    holders: dict[tuple[int | None, str], dict[int, tuple[int, str]]] = defaultdict(dict)
+    values = sorted(candidates)
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        for ci_id, customer_id, type_id, name, address in rows_table.filter(
+            address__in=chunk
+        ).values_list("ci_id", "ci__customer_id", "ci__ci_type_id", "ci__name", "address"):
+            holders[(customer_id, str(address))][ci_id] = (type_id, name)
+        for ci_id, customer_id, type_id, name, address in primary.filter(
+            primary_ip__in=chunk
+        ).values_list("id", "customer_id", "ci_type_id", "name", "primary_ip"):
+            holders[(customer_id, str(address))][ci_id] = (type_id, name)
+    per_ci: dict[int, tuple[int | None, int, list[str]]] = {}
+    for (customer_id, address), cis in sorted(holders.items(), key=lambda item: item[0][1]):
+        if len(cis) < 2:
+            continue
+        for ci_id, (type_id, _name) in cis.items():
+            if not scope.covers(type_id):
+                continue
+            others = [name for other_id, (_t, name) in cis.items() if other_id != ci_id]
+            part = _("%(address)s also on %(others)s") % {
+                "address": address,
+                "others": _names(others),
+            }
+            per_ci.setdefault(ci_id, (customer_id, type_id, []))[2].append(part)
+    return {
+        ci_id: (customer_id, type_id, _clip("; ".join(parts)))
+        for ci_id, (customer_id, type_id, parts) in per_ci.items()
+    }
+
+
+def _orphan(rule: ConfigAuditRule, scope: _Scope, ctx: _Context) -> Failures:
+    rows = (
+        scope.items.filter(
+            ~Exists(Relation.objects.filter(source_id=OuterRef("pk"))),
+            ~Exists(Relation.objects.filter(target_id=OuterRef("pk"))),
+        )
+        .order_by()
+        .values_list("id", "customer_id", "ci_type_id")
+    )
+    detail = _("no relation to any other CI")
+    return {
+        ci_id: (customer_id, type_id, detail)
+        for ci_id, customer_id, type_id in rows.iterator(chunk_size=5000)
+    }
+
+
+def _warranty_expired_in_use(rule: ConfigAuditRule, scope: _Scope, ctx: _Context) -> Failures:
+    rows = (
+        scope.items.filter(status=Lifecycle.IN_USE, warranty_end__lt=ctx.today)
+        .order_by()
+        .values_list("id", "customer_id", "ci_type_id", "warranty_end")
+    )
+    template = _("in use, warranty ended %(date)s")
+    return {
+        ci_id: (customer_id, type_id, template % {"date": ended.isoformat() if ended else ""})
+        for ci_id, customer_id, type_id, ended in rows.iterator(chunk_size=5000)
+    }
+
+
+def _custom(rule: ConfigAuditRule, scope: _Scope, ctx: _Context) -> Failures:
+    cleaned = audit_rules.clean_failing_filter(rule.failing_filter)
+    described = audit_rules.describe_filter(rule.failing_filter)
+    detail = _clip(_("matches %(filter)s") % {"filter": described})
+    rows = scope.items.filter(**cleaned).order_by().values_list("id", "customer_id", "ci_type_id")
+    return {
+        ci_id: (customer_id, type_id, detail)
+        for ci_id, customer_id, type_id in rows.distinct().iterator(chunk_size=5000)
+    }
+
+
+EVALUATORS: dict[str, Callable[[ConfigAuditRule, _Scope, _Context], Failures]] = {
+    Kind.MISSING_REQUIRED: _missing_required,
+    Kind.NOT_VERIFIED: _not_verified,
+    Kind.DUPLICATE_SERIAL: _duplicate_serial,
+    Kind.DUPLICATE_IP: _duplicate_ip,
+    Kind.DUPLICATE_HOSTNAME: _duplicate_hostname,
+    Kind.ORPHAN: _orphan,
+    Kind.WARRANTY_EXPIRED_IN_USE: _warranty_expired_in_use,
+    Kind.CUSTOM: _custom,
+}
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+
+def abandon_stale_runs(now: dt.datetime | None = None) -> int:
+    """Mark runs "running" for longer than STALE_AFTER as failed (their worker died)."""
+    now = now or timezone.now()
+    return ConfigAuditRun.objects.filter(
+        status=ConfigAuditRun.Status.RUNNING, started_at__lt=now - STALE_AFTER
+    ).update(
+        status=ConfigAuditRun.Status.FAILED,
+        finished_at=now,
+        error=_("abandoned: no result after %(minutes)d minutes")
+        % {"minutes": STALE_AFTER.total_seconds() // 60},
+    )
+
+
+def start_run(*, actor: User | None = None) -> tuple[ConfigAuditRun, bool]:
+    """A run row in "running" state for a worker to fill, or the fresh one already running.
+
+    Returns ``(run, created)``. A run running for less than STALE_AFTER is reused, so a
+    double click or a second scheduler tick never starts a parallel audit.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        abandon_stale_runs(now)
+        current = (
+            ConfigAuditRun.objects.filter(status=ConfigAuditRun.Status.RUNNING)
+            .order_by("-started_at", "-id")
+            .first()
+        )
+        if current is not None:
+            return current, False
+        run = ConfigAuditRun.objects.create(
+            started_at=now, status=ConfigAuditRun.Status.RUNNING, triggered_by=actor
+        )
+    return run, True
+
+
+def request_audit(*, actor: User | None) -> tuple[ConfigAuditRun, bool]:
+    """Start a run for a user (UI button, API) and have a worker fill it after commit."""
+    # tasks.py imports this module for run_audit; the reverse import stays local.
+    from opsassure.cmdb.tasks import run_config_audit
+    from opsassure.core.jobs import enqueue_on_commit
+
+    with transaction.atomic():
+        run, created = start_run(actor=actor)
+        if created:
+            enqueue_on_commit(run_config_audit, run.pk)
+    return run, created
+
+
+def _active_items(customer_ids: Iterable[int] | None) -> QuerySet[ConfigurationItem]:
+    base = ConfigurationItem.objects.exclude(status__in=OUT_OF_SCOPE)
+    if customer_ids is not None:
+        base = base.filter(customer_id__in=list(customer_ids))
+    return base
+
+
+@dataclass
+class _Result:
+    scores: list[ConfigAuditScore]
+    findings: list[tuple[int, int, str]]  # (rule id, ci id, detail)
+    checked: int
+    failed: int
+
+
+def _evaluate(run: ConfigAuditRun, customer_ids: Iterable[int] | None) -> _Result:
+    now = timezone.now()
+    base = _active_items(customer_ids)
+    ctx = _Context(
+        base=base, now=now, today=timezone.localdate(now, timezone.get_default_timezone())
+    )
+    # CIs per (customer, type): one GROUP BY shared by every rule.
+    group_sizes: dict[Group, int] = {
+        (row["customer_id"], row["ci_type_id"]): row["n"]
+        for row in base.order_by().values("customer_id", "ci_type_id").annotate(n=Count("id"))
+    }
+    rules = list(
+        ConfigAuditRule.objects.filter(is_enabled=True)
+        .prefetch_related("ci_types")
+        .order_by("code")
+    )
+    result = _Result(scores=[], findings=[], checked=0, failed=0)
+    checked_types: set[int] = set()
+    all_types = False
+    failing_cis: set[int] = set()
+    for rule in rules:
+        type_ids = frozenset(t.pk for t in rule.ci_types.all()) or None
+        if type_ids is None:
+            all_types = True
+        else:
+            checked_types |= type_ids
+        items = base if type_ids is None else base.filter(ci_type_id__in=type_ids)
+        try:
+            failures = EVALUATORS[rule.kind](rule, _Scope(items, type_ids), ctx)
+        except Exception as error:
+            raise RuntimeError(f"rule {rule.code}: {error}") from error
+        failed_per_group: Counter[Group] = Counter(
+            (customer_id, type_id) for customer_id, type_id, _detail in failures.values()
+        )
+        for (customer_id, type_id), size in sorted(
+            group_sizes.items(), key=lambda item: (item[0][0] or 0, item[0][1])
+        ):
+            if type_ids is not None and type_id not in type_ids:
+                continue
+            result.scores.append(
+                ConfigAuditScore(
+                    run=run,
+                    rule=rule,
+                    customer_id=customer_id,
+                    ci_type_id=type_id,
+                    checked=size,
+                    failed=min(failed_per_group[(customer_id, type_id)], size),
+                )
+            )
+        result.findings.extend(
+            (rule.pk, ci_id, detail) for ci_id, (_c, _t, detail) in sorted(failures.items())
+        )
+        failing_cis.update(failures)
+    result.checked = sum(
+        size
+        for (_customer, type_id), size in group_sizes.items()
+        if all_types or type_id in checked_types
+    )
+    result.failed = len(failing_cis)
+    return result
+
+
+def _insert_findings(run: ConfigAuditRun, findings: list[tuple[int, int, str]]) -> None:
+    """Insert the findings with one prepared INSERT executed per row batch.
+
+    A run can have hundreds of thousands of findings. ``bulk_create`` builds model instances
+    and, on SQLite (999 parameters per statement), compiles a new INSERT every 249 rows; one
+    prepared statement fed by ``executemany`` is about 3× faster for 124,000 findings
+    (measured with bench/cmdb_audit.py) and equally portable. Nothing here needs the model
+    layer: no signals, no defaults, no returned ids.
+    """
+    meta = ConfigAuditFinding._meta
+    quote = connection.ops.quote_name
+    column_of = {field.name: field.column for field in meta.concrete_fields}
+    columns = ", ".join(quote(column_of[name]) for name in ("run", "rule", "ci", "detail"))
+    # Identifiers come from the model's metadata, quoted; values are parameters.
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(findings), FINDINGS_BATCH):
+            cursor.executemany(
+                sql,
+                [
+                    (run.pk, rule_id, ci_id, detail)
+                    for rule_id, ci_id, detail in findings[start : start + FINDINGS_BATCH]
+                ],
+            )
+
+
+def run_audit(
+    *,
+    actor: User | None = None,
+    customer_ids: Iterable[int] | None = None,
+    run: ConfigAuditRun | None = None,
+) -> ConfigAuditRun:
+    """Evaluate every enabled rule over every active CI in scope and store the results.
+
+    ``customer_ids`` limits the run to those customers' CIs (shared provider CIs are then left
+    out); None audits everything. ``run`` is a row made by ``start_run`` (the worker path);
+    without it a new row is created. Computation reads only; the results are written in one
+    transaction at the end, claimed with a conditional UPDATE so a run is stored once even if
+    its task is delivered twice. On error the run is marked failed with the error text and
+    nothing else is stored.
+    """
+    if run is None:
+        run = ConfigAuditRun.objects.create(
+            started_at=timezone.now(), status=ConfigAuditRun.Status.RUNNING, triggered_by=actor
+        )
+    try:
+        # Details are stored text: write them in the installation's language.
+        with translation.override(settings.LANGUAGE_CODE):
+            result = _evaluate(run, customer_ids)
+        with transaction.atomic():
+            claimed = ConfigAuditRun.objects.filter(
+                pk=run.pk, status=ConfigAuditRun.Status.RUNNING
+            ).update(
+                status=ConfigAuditRun.Status.DONE,
+                finished_at=timezone.now(),
+                checked=result.checked,
+                failed=result.failed,
+                error="",
+            )
+            if claimed:
+                ConfigAuditScore.objects.bulk_create(result.scores, batch_size=1000)
+                _insert_findings(run, result.findings)
+    except Exception as error:
+        logger.exception("configuration audit run %s failed", run.pk)
+        ConfigAuditRun.objects.filter(pk=run.pk, status=ConfigAuditRun.Status.RUNNING).update(
+            status=ConfigAuditRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error=f"{type(error).__name__}: {error}"[:2000],
+        )
+    run.refresh_from_db()
+    return run
+
+
+def ensure_audit_schedule(**_: Any) -> None:
+    """Seed the daily audit (02:00 China time) in the database scheduler (idempotent).
+
+    Users may change the schedule later; only what is missing is created.
+    """
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    crontab, _created = CrontabSchedule.objects.get_or_create(
+        minute="0",
+        hour="2",
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone="Asia/Shanghai",
+    )
+    PeriodicTask.objects.get_or_create(
+        name="cmdb: configuration audit",
+        defaults={
+            "task": "opsassure.cmdb.tasks.run_config_audit",
+            "crontab": crontab,
+            "queue": "default",
+            "description": "Daily configuration audit (GB/T 28827.1 §9.6).",
+        },
+    )
+
+
+# --- read side ----------------------------------------------------------------------------------
+
+
+def _percent(checked: int | None, failed: int | None) -> float | None:
+    if not checked:
+        return None
+    return round(100.0 * (checked - (failed or 0)) / checked, 2)
+
+
+def _recent_run_ids(limit: int) -> list[int]:
+    # Only ids and dates of runs leave this function; every figure comes from scoped scores.
+    return list(
+        ConfigAuditRun.objects.filter(status=ConfigAuditRun.Status.DONE)
+        .order_by("-started_at", "-id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def latest_run_id(user: User | AnonymousUser, *, within: int = TREND_RUNS) -> int | None:
+    """The most recent done run that holds results ``user`` may see (None: none yet)."""
+    recent = _recent_run_ids(within)
+    if not recent:
+        return None
+    found = (
+        scoped(ConfigAuditScore, user)
+        .filter(run_id__in=recent)
+        .order_by("-run__started_at", "-run_id")
+        .values_list("run_id", flat=True)
+        .first()
+    )
+    return found
+
+
+def visible_rules(user: User | AnonymousUser) -> QuerySet[ConfigAuditRule]:
+    """Rules a user may pick in filters: all for staff, those scored for their customer else."""
+    rules = scoped(ConfigAuditRule, user)
+    if rules.exists():
+        return rules.order_by("code")
+    return ConfigAuditRule.objects.filter(
+        Exists(scoped(ConfigAuditScore, user).filter(rule_id=OuterRef("pk")))
+    ).order_by("code")
+
+
+def compliance_summary(
+    user: User | AnonymousUser, run: ConfigAuditRun | None = None, *, trend_runs: int = TREND_RUNS
+) -> dict[str, Any]:
+    """Compliance per rule, customer and CI type for one run, and the trend over recent runs.
+
+    ``run`` defaults to the latest done run with results the user may see. Every figure is
+    a SQL aggregate over the user's visible ``ConfigAuditScore`` rows; compliance is
+    ``(checked - failed) / checked`` in percent (None when nothing was checked).
+    """
+    scores = scoped(ConfigAuditScore, user)
+    recent = _recent_run_ids(trend_runs)
+    trend_rows = list(
+        scores.filter(run_id__in=recent)
+        .order_by()
+        .values("run_id", "run__started_at")
+        .annotate(checked=Sum("checked"), failed=Sum("failed"))
+        .order_by("run__started_at", "run_id")
+    )
+    trend = [
+        {
+            "run": row["run_id"],
+            "started_at": row["run__started_at"],
+            "compliance": _percent(row["checked"], row["failed"]),
+        }
+        for row in trend_rows
+    ]
+    if run is None and trend_rows:
+        run = ConfigAuditRun.objects.get(pk=trend_rows[-1]["run_id"])
+    summary: dict[str, Any] = {
+        "run": None,
+        "overall": {"checked": 0, "failed": 0, "compliance": None},
+        "rules": [],
+        "customers": [],
+        "ci_types": [],
+        "trend": trend,
+    }
+    if run is None:
+        return summary
+    summary["run"] = {"id": run.pk, "started_at": run.started_at, "finished_at": run.finished_at}
+    of_run = scores.filter(run=run).order_by()
+    totals = of_run.aggregate(checked=Sum("checked"), failed=Sum("failed"))
+    summary["overall"] = {
+        "checked": totals["checked"] or 0,
+        "failed": totals["failed"] or 0,
+        "compliance": _percent(totals["checked"], totals["failed"]),
+    }
+    for row in (
+        of_run.values("rule_id", "rule__code", "rule__name", "rule__kind")
+        .annotate(checked=Sum("checked"), failed=Sum("failed"))
+        .order_by("rule__code")
+    ):
+        summary["rules"].append(
+            {
+                "rule": row["rule_id"],
+                "code": row["rule__code"],
+                "name": rule_display_name(row["rule__code"], row["rule__name"]),
+                "kind": row["rule__kind"],
+                "checked": row["checked"],
+                "failed": row["failed"],
+                "compliance": _percent(row["checked"], row["failed"]),
+            }
+        )
+    for row in (
+        of_run.values("customer_id", "customer__code", "customer__name")
+        .annotate(checked=Sum("checked"), failed=Sum("failed"))
+        .order_by(F("customer__code").asc(nulls_last=True))
+    ):
+        summary["customers"].append(
+            {
+                "customer": row["customer_id"],
+                "code": row["customer__code"] or "",
+                "name": row["customer__name"] or _("Provider (shared CIs)"),
+                "checked": row["checked"],
+                "failed": row["failed"],
+                "compliance": _percent(row["checked"], row["failed"]),
+            }
+        )
+    for row in (
+        of_run.values("ci_type_id", "ci_type__code", "ci_type__name", "ci_type__is_builtin")
+        .annotate(checked=Sum("checked"), failed=Sum("failed"))
+        .order_by("ci_type__sort_order", "ci_type__code")
+    ):
+        code, name = row["ci_type__code"], row["ci_type__name"]
+        summary["ci_types"].append(
+            {
+                "ci_type": row["ci_type_id"],
+                "code": code,
+                "name": type_display_name(code, name) if row["ci_type__is_builtin"] else name,
+                "checked": row["checked"],
+                "failed": row["failed"],
+                "compliance": _percent(row["checked"], row["failed"]),
+            }
+        )
+    return summary
