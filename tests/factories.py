@@ -13,12 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils import timezone
 
 from opsassure.cmdb import services as cmdb_services
 from opsassure.cmdb.models import (
     CIChange,
     CIType,
     ConfigurationItem,
+    Discovery,
+    Discrepancy,
     Location,
     MaintenanceContract,
     Relation,
@@ -147,6 +150,31 @@ def _contract(world: World, customer: Customer) -> Sample:
     return Sample(contract, number)
 
 
+def _discovery(world: World, customer: Customer) -> Sample:
+    ci = _ci(customer)
+    serial = f"SN-{customer.code}-{next(_counter)}"
+    discovery = Discovery.objects.create(
+        received_at=timezone.now(),
+        source="agent",
+        customer=customer,
+        ci=ci,
+        facts={"serial_number": serial, "hostname": ci.name},
+        matched_by="hostname",
+    )
+    return Sample(discovery, serial)
+
+
+def _discrepancy(world: World, customer: Customer) -> Sample:
+    discovery = _discovery(world, customer).obj
+    assert isinstance(discovery, Discovery)
+    assert discovery.ci is not None
+    vendor = f"vendor-{customer.code}-{next(_counter)}"
+    discrepancy = Discrepancy.objects.create(
+        discovery=discovery, ci=discovery.ci, field="vendor", observed_value=vendor
+    )
+    return Sample(discrepancy, vendor)
+
+
 FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Customer: _customer,
     CustomerContact: _contact,
@@ -162,4 +190,6 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Supplier: _supplier,
     Location: _location,
     MaintenanceContract: _contract,
+    Discovery: _discovery,
+    Discrepancy: _discrepancy,
 }
