@@ -1,4 +1,6 @@
-from opsassure.cmdb.api import discovery, views
+from django.urls import path
+
+from opsassure.cmdb.api import discovery, prometheus, views
 from opsassure.core.api.router import router
 
 router.register("cmdb/cis", views.CIViewSet, basename="cmdb-ci")
@@ -11,3 +13,13 @@ router.register("cmdb/locations", views.LocationViewSet, basename="cmdb-location
 router.register("cmdb/contracts", views.MaintenanceContractViewSet, basename="cmdb-contract")
 router.register("cmdb/discoveries", discovery.DiscoveryViewSet, basename="cmdb-discovery")
 router.register("cmdb/discrepancies", discovery.DiscrepancyViewSet, basename="cmdb-discrepancy")
+
+# Routes that cannot be router viewsets (mounted under /api/v1/ by opsassure/urls.py). The
+# generic isolation test does not walk them: each has its own tenant test.
+urlpatterns = [
+    path(
+        "cmdb/prometheus-sd/",
+        prometheus.PrometheusSDView.as_view(),
+        name="cmdb-prometheus-sd",
+    ),
+]
