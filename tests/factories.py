@@ -24,6 +24,8 @@ from opsassure.cmdb.models import (
     ConfigAuditRun,
     ConfigAuditScore,
     ConfigurationItem,
+    Discovery,
+    Discrepancy,
     Location,
     MaintenanceContract,
     Relation,
@@ -206,6 +208,31 @@ def _audit_finding(world: World, customer: Customer) -> Sample:
     return Sample(finding, ci.name)
 
 
+def _discovery(world: World, customer: Customer) -> Sample:
+    ci = _ci(customer)
+    serial = f"SN-{customer.code}-{next(_counter)}"
+    discovery = Discovery.objects.create(
+        received_at=timezone.now(),
+        source="agent",
+        customer=customer,
+        ci=ci,
+        facts={"serial_number": serial, "hostname": ci.name},
+        matched_by="hostname",
+    )
+    return Sample(discovery, serial)
+
+
+def _discrepancy(world: World, customer: Customer) -> Sample:
+    discovery = _discovery(world, customer).obj
+    assert isinstance(discovery, Discovery)
+    assert discovery.ci is not None
+    vendor = f"vendor-{customer.code}-{next(_counter)}"
+    discrepancy = Discrepancy.objects.create(
+        discovery=discovery, ci=discovery.ci, field="vendor", observed_value=vendor
+    )
+    return Sample(discrepancy, vendor)
+
+
 FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Customer: _customer,
     CustomerContact: _contact,
@@ -225,4 +252,6 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     ConfigAuditRun: _audit_run,
     ConfigAuditScore: _audit_score,
     ConfigAuditFinding: _audit_finding,
+    Discovery: _discovery,
+    Discrepancy: _discrepancy,
 }

@@ -11,7 +11,15 @@ from opsassure.web.forms import LoginForm
 
 # Every OpsAssure app registers its API viewsets in <app>/api/urls.py on the shared router and
 # may have UI routes in <app>/urls.py, mounted at /<app label>/.
-import_app_modules("api.urls")
+api_modules = import_app_modules("api.urls")
+# A few API routes cannot be router viewsets (machine formats such as the Prometheus service
+# discovery list); an app lists them in ``urlpatterns`` of its api/urls.py, and tests their
+# tenant isolation itself (the generic walk covers router routes only).
+api_extra_patterns = [
+    path("api/v1/", include(module.urlpatterns))
+    for _label, module in api_modules
+    if hasattr(module, "urlpatterns")
+]
 app_ui_patterns = [
     path(f"{label}/", include(module)) for label, module in import_app_modules("urls")
 ]
@@ -31,6 +39,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include(router.urls)),
+    *api_extra_patterns,
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

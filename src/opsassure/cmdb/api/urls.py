@@ -1,4 +1,6 @@
-from opsassure.cmdb.api import compliance, views
+from django.urls import path
+
+from opsassure.cmdb.api import compliance, discovery, prometheus, views
 from opsassure.core.api.router import router
 
 router.register("cmdb/cis", views.CIViewSet, basename="cmdb-ci")
@@ -14,3 +16,15 @@ router.register("cmdb/audit-runs", compliance.AuditRunViewSet, basename="cmdb-au
 router.register("cmdb/audit-scores", compliance.AuditScoreViewSet, basename="cmdb-auditscore")
 router.register("cmdb/audit-findings", compliance.AuditFindingViewSet, basename="cmdb-auditfinding")
 router.register("cmdb/audit-summary", compliance.AuditSummaryViewSet, basename="cmdb-auditsummary")
+router.register("cmdb/discoveries", discovery.DiscoveryViewSet, basename="cmdb-discovery")
+router.register("cmdb/discrepancies", discovery.DiscrepancyViewSet, basename="cmdb-discrepancy")
+
+# Routes that cannot be router viewsets (mounted under /api/v1/ by opsassure/urls.py). The
+# generic isolation test does not walk them: each has its own tenant test.
+urlpatterns = [
+    path(
+        "cmdb/prometheus-sd/",
+        prometheus.PrometheusSDView.as_view(),
+        name="cmdb-prometheus-sd",
+    ),
+]

@@ -44,6 +44,11 @@ class Discovery(models.Model):
         ordering = ["-received_at", "-id"]
         verbose_name = _("discovery")
         verbose_name_plural = _("discoveries")
+        indexes = [
+            # The lists: a customer's observations (matched or not) and a CI's, newest first.
+            models.Index(fields=["customer", "received_at"], name="cmdb_disc_customer_recv_idx"),
+            models.Index(fields=["ci", "received_at"], name="cmdb_disc_ci_recv_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} {self.received_at:%Y-%m-%d %H:%M}"
