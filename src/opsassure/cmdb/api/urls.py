@@ -1,4 +1,4 @@
-from opsassure.cmdb.api import views
+from opsassure.cmdb.api import importing, views
 from opsassure.core.api.router import router
 
 router.register("cmdb/cis", views.CIViewSet, basename="cmdb-ci")
@@ -9,3 +9,5 @@ router.register("cmdb/tags", views.TagViewSet, basename="cmdb-tag")
 router.register("cmdb/suppliers", views.SupplierViewSet, basename="cmdb-supplier")
 router.register("cmdb/locations", views.LocationViewSet, basename="cmdb-location")
 router.register("cmdb/contracts", views.MaintenanceContractViewSet, basename="cmdb-contract")
+router.register("cmdb/imports", importing.CIImportViewSet, basename="cmdb-import")
+router.register("cmdb/exports", importing.CIExportViewSet, basename="cmdb-export")
