@@ -98,19 +98,24 @@ def test_api_route_never_shows_or_changes_another_customers_rows(
         if theirs.provider_visible and user.customer_id is None:
             continue
         client = api_as(user)
-        status, ids = _listed_ids(client, base)
-        if theirs.shared:
-            # Shared vocabulary (CI types, tags): readable by all, by design — check exactly that.
-            assert not powerful or theirs.obj.pk in ids, f"{name} must read shared {base}"
-            continue
-        assert theirs.obj.pk not in ids, f"{name} lists B's {model.__name__} at {base}"
-        if (
+        positive = (
             powerful
             and not ours.personal
             and not (ours.provider_visible and user.customer_id is not None)
-        ):
-            assert status == 200, f"{name}: {base} -> {status}"
-            assert ours.obj.pk in ids, f"positive control: {name} must list A's row at {base}"
+        )
+        if not hasattr(viewset, "list"):
+            # Action-only routes (e.g. exports): check what their collection GETs return.
+            _check_collection_actions(client, base, viewset, theirs, ours, name, positive)
+        else:
+            status, ids = _listed_ids(client, base)
+            if theirs.shared:
+                # Shared vocabulary (CI types, tags): readable by all, by design — check that.
+                assert not powerful or theirs.obj.pk in ids, f"{name} must read shared {base}"
+                continue
+            assert theirs.obj.pk not in ids, f"{name} lists B's {model.__name__} at {base}"
+            if positive:
+                assert status == 200, f"{name}: {base} -> {status}"
+                assert ours.obj.pk in ids, f"positive control: {name} must list A's row at {base}"
         detail = f"{base}{theirs.obj.pk}/"
         expected = {404} if powerful else {403, 404}
         assert client.get(detail).status_code in expected, f"{name} GET {detail}"
@@ -131,6 +136,28 @@ def test_api_route_never_shows_or_changes_another_customers_rows(
                 code = getattr(client, method)(url, {}, format="json").status_code
                 assert code in expected | {405}, f"{name} {method} {url} -> {code}"
     assert _snapshot(theirs) == before, f"B's {model.__name__} changed"
+
+
+def _check_collection_actions(
+    client: APIClient,
+    base: str,
+    viewset: Any,
+    theirs: Sample,
+    ours: Sample,
+    name: str,
+    positive: bool,
+) -> None:
+    for extra in viewset.get_extra_actions():
+        if extra.detail or "get" not in extra.mapping:
+            continue
+        url = f"{base}{extra.url_path}/"
+        response = client.get(url)
+        raw = b"".join(response.streaming_content) if response.streaming else response.content
+        body = raw.decode("utf-8", errors="replace")
+        assert theirs.marker not in body, f"{name} gets B's row from {url}"
+        if positive:
+            assert response.status_code == 200, f"{name}: {url} -> {response.status_code}"
+            assert ours.marker in body, f"positive control: {name} must get A's row from {url}"
 
 
 def _ui_items() -> list[Any]:

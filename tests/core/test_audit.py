@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.db import connection, transaction
 from typer.testing import CliRunner
@@ -188,3 +190,52 @@ def test_client_ip_comes_from_the_trusted_proxy_only(world: World, settings) -> 
         "/login/", {"username": "manager", "password": "bad"}
     )
     assert AuditEvent.objects.filter(action="login_failed").order_by("-seq")[0].ip == "127.0.0.1"
+
+
+def test_record_many_extends_the_chain_in_order(world: World) -> None:
+    audit.record("export", object_type="before")
+    first_new = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True)[0] + 1
+    customer = Customer.objects.create(code="RM", name="批量")
+    first_new += 1  # the customer's own create event
+    pending = [
+        audit.PendingEvent(
+            action="create", object_type="x.item", object_id=str(i), changes={"n": i}
+        )
+        for i in range(5)
+    ]
+    pending.append(audit.PendingEvent.of("update", customer, {"name": ["a", "b"]}))
+    context = audit.AuditContext(actor_id=world.manager.pk, actor_username="manager")
+    with audit.audit_context(context):
+        assert audit.record_many(pending, batch_size=2) == 6
+    audit.record("export", object_type="after")
+    events = list(AuditEvent.objects.filter(seq__gte=first_new).order_by("seq"))
+    assert [e.seq for e in events] == list(range(first_new, first_new + 7))
+    assert [e.object_id for e in events[:5]] == ["0", "1", "2", "3", "4"]
+    assert (events[5].object_type, events[5].customer_id) == ("core.customer", customer.pk)
+    assert {(e.actor_id, e.actor_username) for e in events[:6]} == {(world.manager.pk, "manager")}
+    for previous, event in itertools.pairwise(events):
+        assert event.prev_hash == previous.hash
+    assert events[6].object_type == "after"
+    assert audit.verify_chain().ok
+
+
+def test_record_many_of_nothing_writes_nothing(world: World) -> None:
+    count = AuditEvent.objects.count()
+    assert audit.record_many([]) == 0
+    assert AuditEvent.objects.count() == count
+    assert audit.verify_chain().ok
+
+
+def test_record_many_is_rolled_back_with_its_transaction(world: World) -> None:
+    count = AuditEvent.objects.count()
+
+    def write_then_fail() -> None:
+        with transaction.atomic():
+            audit.record_many([audit.PendingEvent(action="create", object_type="x")])
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    assert AuditEvent.objects.count() == count
+    audit.record("export", object_type="after rollback")
+    assert audit.verify_chain().ok

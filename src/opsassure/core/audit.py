@@ -12,10 +12,10 @@ import contextvars
 import hashlib
 import ipaddress
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -54,6 +54,11 @@ def audit_context(context: AuditContext) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
+
+
+def current_context() -> AuditContext:
+    """Who the events written now are attributed to (the request, or a job's actor)."""
+    return _context.get()
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -135,6 +140,74 @@ def tenant_customer_id(instance: models.Model) -> int | None:
     return getattr(target, f"{last}_id", None)
 
 
+def _lock_chain() -> tuple[int, str]:
+    """Take the chain's write lock (inside the caller's atomic block); return the next seq/prev."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_AUDIT_LOCK_KEY])
+    # On SQLite the IMMEDIATE transaction already holds the database's write lock.
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    return (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """One event for ``record_many``: the same values ``record`` takes, resolved up front."""
+
+    action: str
+    object_type: str = ""
+    object_id: str = ""
+    object_repr: str = ""
+    customer_id: int | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        action: str,
+        instance: models.Model,
+        changes: dict[str, Any] | None = None,
+        customer_id: int | None = None,
+    ) -> PendingEvent:
+        """An event about ``instance``, described the way ``record(instance=…)`` does."""
+        return cls(
+            action=action,
+            object_type=instance._meta.label_lower,
+            object_id=str(instance.pk),
+            object_repr=str(instance)[:200],
+            customer_id=customer_id if customer_id is not None else tenant_customer_id(instance),
+            changes=changes or {},
+        )
+
+
+def _chained_event(
+    pending: PendingEvent,
+    *,
+    seq: int,
+    prev_hash: str,
+    occurred_at: datetime,
+    actor: tuple[int | None, str, str | None, str],
+) -> AuditEvent:
+    actor_id, username, ip, request_id = actor
+    event = AuditEvent(
+        seq=seq,
+        occurred_at=occurred_at,
+        action=pending.action,
+        actor_id=actor_id,
+        actor_username=username[:150],
+        object_type=pending.object_type[:100],
+        object_id=pending.object_id[:64],
+        object_repr=pending.object_repr[:200],
+        customer_id=pending.customer_id,
+        changes=_jsonable(pending.changes),
+        ip=ip,
+        request_id=request_id[:64],
+        prev_hash=prev_hash,
+    )
+    event.hash = compute_hash(_hashed_fields(event))
+    return event
+
+
 def record(
     action: str,
     *,
@@ -156,31 +229,61 @@ def record(
         object_repr = object_repr or str(instance)[:200]
         if customer_id is None:
             customer_id = tenant_customer_id(instance)
+    pending = PendingEvent(
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        customer_id=customer_id,
+        changes=changes or {},
+    )
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_AUDIT_LOCK_KEY])
-        # On SQLite the IMMEDIATE transaction already holds the database's write lock.
-        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        event = AuditEvent(
+        seq, prev_hash = _lock_chain()
+        event = _chained_event(
+            pending,
             seq=seq,
-            occurred_at=timezone.now(),
-            action=action,
-            actor_id=actor_id,
-            actor_username=username[:150],
-            object_type=object_type[:100],
-            object_id=object_id[:64],
-            object_repr=object_repr[:200],
-            customer_id=customer_id,
-            changes=_jsonable(changes or {}),
-            ip=ip,
-            request_id=request_id[:64],
             prev_hash=prev_hash,
+            occurred_at=timezone.now(),
+            actor=(actor_id, username, ip, request_id),
         )
-        event.hash = compute_hash(_hashed_fields(event))
         event.save(force_insert=True)
     return event
+
+
+def record_many(
+    events: Iterable[PendingEvent],
+    *,
+    actor_username: str | None = None,
+    batch_size: int = 1000,
+) -> int:
+    """Append many events under one lock (bulk imports): same chain, one round trip per batch.
+
+    Events get consecutive sequence numbers in the order given, one timestamp, and the actor
+    of the current audit context, exactly as ``record`` would give them one by one.
+    """
+    actor_id, username, ip, request_id = _actor()
+    if actor_username is not None and not username:
+        username = actor_username
+    actor = (actor_id, username, ip, request_id)
+    written = 0
+    with transaction.atomic():
+        seq, prev_hash = _lock_chain()
+        now = timezone.now()
+        batch: list[AuditEvent] = []
+        for pending in events:
+            event = _chained_event(
+                pending, seq=seq, prev_hash=prev_hash, occurred_at=now, actor=actor
+            )
+            batch.append(event)
+            seq, prev_hash = seq + 1, event.hash
+            if len(batch) >= batch_size:
+                AuditEvent.objects.bulk_create(batch)
+                written += len(batch)
+                batch = []
+        if batch:
+            AuditEvent.objects.bulk_create(batch)
+            written += len(batch)
+    return written
 
 
 @dataclass(frozen=True)

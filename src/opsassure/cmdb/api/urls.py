@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opsassure.cmdb.api import compliance, discovery, prometheus, views
+from opsassure.cmdb.api import compliance, discovery, importing, prometheus, views
 from opsassure.core.api.router import router
 
 router.register("cmdb/cis", views.CIViewSet, basename="cmdb-ci")
@@ -18,6 +18,8 @@ router.register("cmdb/audit-findings", compliance.AuditFindingViewSet, basename=
 router.register("cmdb/audit-summary", compliance.AuditSummaryViewSet, basename="cmdb-auditsummary")
 router.register("cmdb/discoveries", discovery.DiscoveryViewSet, basename="cmdb-discovery")
 router.register("cmdb/discrepancies", discovery.DiscrepancyViewSet, basename="cmdb-discrepancy")
+router.register("cmdb/imports", importing.CIImportViewSet, basename="cmdb-import")
+router.register("cmdb/exports", importing.CIExportViewSet, basename="cmdb-export")
 
 # Routes that cannot be router viewsets (mounted under /api/v1/ by opsassure/urls.py). The
 # generic isolation test does not walk them: each has its own tenant test.
