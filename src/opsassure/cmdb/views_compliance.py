@@ -24,7 +24,7 @@ from opsassure.cmdb.filtersets_compliance import AuditFindingFilterSet
 from opsassure.cmdb.models import ConfigAuditFinding, ConfigAuditRun, ConfigAuditScore
 from opsassure.core.auth import request_user
 from opsassure.core.tenancy import scoped
-from opsassure.web.generic import ScopedListView
+from opsassure.core.ui.generic import ScopedListView
 
 
 def _when(moment: Any) -> str:

@@ -23,7 +23,7 @@ from opsassure.cmdb.discovery import AlreadyDecidedError, accept_discrepancy, re
 from opsassure.cmdb.models import ConfigurationItem, Discovery, Discrepancy
 from opsassure.core.auth import request_user
 from opsassure.core.tenancy import scoped
-from opsassure.web.generic import ScopedListView
+from opsassure.core.ui.generic import ScopedListView
 
 UNMATCHED_SHOWN = 50
 
