@@ -493,21 +493,27 @@ def _evaluate(run: ConfigAuditRun, customer_ids: Iterable[int] | None) -> _Resul
 
 
 def _insert_findings(run: ConfigAuditRun, findings: list[tuple[int, int, str]]) -> None:
-    """Insert the findings with one prepared INSERT executed per row batch.
+    """Write the findings fast: COPY on PostgreSQL, one prepared INSERT per batch on SQLite.
 
-    A run can have hundreds of thousands of findings. ``bulk_create`` builds model instances
-    and, on SQLite (999 parameters per statement), compiles a new INSERT every 249 rows; one
-    prepared statement fed by ``executemany`` is about 3× faster for 124,000 findings
-    (measured with bench/cmdb_audit.py) and equally portable. Nothing here needs the model
-    layer: no signals, no defaults, no returned ids.
+    A run can have hundreds of thousands of findings. Measured with bench/cmdb_audit.py for
+    124,000 findings: on SQLite ``bulk_create`` (which compiles a new INSERT every 249 rows
+    and builds a model instance per row) took ~3× as long as ``executemany``; on PostgreSQL
+    COPY took a third of ``bulk_create``'s time and a fifth of ``executemany``'s. Nothing here
+    needs the model layer: no signals, no defaults, no returned ids.
     """
     meta = ConfigAuditFinding._meta
     quote = connection.ops.quote_name
     column_of = {field.name: field.column for field in meta.concrete_fields}
     columns = ", ".join(quote(column_of[name]) for name in ("run", "rule", "ci", "detail"))
-    # Identifiers come from the model's metadata, quoted; values are parameters.
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
+    table = quote(meta.db_table)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Identifiers come from the model's metadata, quoted; rows travel as data.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for rule_id, ci_id, detail in findings:
+                    copy.write_row((run.pk, rule_id, ci_id, detail))
+            return
+        sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608 - as above
         for start in range(0, len(findings), FINDINGS_BATCH):
             cursor.executemany(
                 sql,
