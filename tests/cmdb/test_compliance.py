@@ -80,6 +80,25 @@ def test_missing_required_follows_the_type_definition(world: World) -> None:
 
 
 @pytest.mark.django_db
+def test_missing_required_attribute_named_like_a_lookup(world: World) -> None:
+    only_rule(Kind.MISSING_REQUIRED)
+    CIType.objects.create(
+        code="odd",
+        name="Odd",
+        attribute_schema=[
+            {"name": "in", "kind": "text", "required": True},
+            {"name": "contains", "kind": "text", "required": True},
+        ],
+    )
+    make_ci(world.customer_a, "odd-ok", "odd", attributes={"in": "x", "contains": "y"})
+    make_ci(world.customer_a, "odd-bad", "odd", attributes={"in": ""})
+
+    run = compliance.run_audit()
+
+    assert failing(run) == {"odd-bad": "missing: in, contains"}
+
+
+@pytest.mark.django_db
 def test_not_verified(world: World) -> None:
     a = world.customer_a
     rule = only_rule(Kind.NOT_VERIFIED, params={"days": 30})

@@ -52,7 +52,7 @@ def test_dashboard_for_manager(world: World) -> None:
     assert response.status_code == 200
     html = response.content.decode()
     # A: has-rel 3/1, unique 3/2; B: has-rel 1/1, unique 1/0 -> 8 checks, 4 failed
-    assert '<div class="h1 mb-0" data-testid="overall-compliance">50.0 %</div>' in html
+    assert '<div class="h1 mb-0" data-testid="overall-compliance">50.00 %</div>' in html
     assert "Has at least one relation" in html
     findings = reverse("cmdb:audit-findings")
     assert f'href="{findings}?run={run.pk}&amp;rule={orphan.pk}">2</a>' in html
@@ -77,7 +77,7 @@ def test_dashboard_for_customer_admin_is_scoped(world: World) -> None:
     assert "Customer A 医院" in html
     assert "Customer B 证券" not in html
     assert 'data-testid="run-audit"' not in html  # no cmdb.add_configauditrun
-    assert '<div class="h1 mb-0" data-testid="overall-compliance">50.0 %</div>' in html
+    assert '<div class="h1 mb-0" data-testid="overall-compliance">50.00 %</div>' in html
 
 
 def test_dashboard_permissions_and_empty_state(world: World) -> None:
