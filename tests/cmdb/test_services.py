@@ -269,3 +269,14 @@ def test_expiring_lists_warranties_and_contracts(world: World, make_ci: MakeCI) 
     make_ci(world.customer_a, "past", warranty_end=today - dt.timedelta(days=1))
     found = queries.expiring(ConfigurationItem.objects.all(), 30)
     assert [c.pk for c in found] == [soon.pk]
+
+
+def test_changing_the_primary_ip_replaces_it_in_the_address_list(
+    world: World, make_ci: MakeCI
+) -> None:
+    ci = make_ci(world.customer_a, "vm", ip_addresses=["10.0.0.1", "10.0.0.2"])
+    ci = services.update_ci(ci, actor=None, primary_ip="10.0.0.3")
+    assert sorted(ci.addresses.values_list("address", flat=True)) == ["10.0.0.2", "10.0.0.3"]
+    change = ci.changes.order_by("-id").first()
+    assert change is not None
+    assert change.changes["ip_addresses"] == [["10.0.0.1"], ["10.0.0.3"]]

@@ -264,8 +264,13 @@ def update_ci(
         added, removed = _sync_addresses(locked, addresses)
         if added or removed:
             diff["ip_addresses"] = [removed, added]
-    elif "primary_ip" in diff and locked.primary_ip:
-        _sync_addresses(locked, list(locked.addresses.values_list("address", flat=True)))
+    elif "primary_ip" in diff:
+        # The primary address moved: the old one leaves the address list, the new one joins.
+        old_primary = before.get("primary_ip")
+        kept = [a for a in locked.addresses.values_list("address", flat=True) if a != old_primary]
+        added, removed = _sync_addresses(locked, kept)
+        if added or removed:
+            diff["ip_addresses"] = [removed, added]
     if tags is not None:
         added_tags, removed_tags = _sync_tags(locked, tags)
         if added_tags or removed_tags:
