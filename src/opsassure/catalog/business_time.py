@@ -7,10 +7,11 @@ Pure Python — no Django, no database. A ``BusinessCalendar`` is built once fro
   since ``start`` (an SLA deadline), and
 - ``elapsed(start, end)``: the business seconds between two instants (pause/resume, KPIs).
 
-How it works. Working intervals are wall-clock times in the calendar's zone. For each local
-date the engine turns that day's intervals into UTC instants (integer microseconds since the
-epoch, so results are exact), which is where daylight saving is handled: a day can have 23 or
-25 real hours and an interval that crosses a DST jump is as long as it really is. Per local
+How it works. Working intervals are wall-clock times in the calendar's zone: an instant is
+business time when its local wall time lies in an interval of its local date. For each date
+the engine turns that rule into UTC spans (integer microseconds since the epoch, so results
+are exact), which is where daylight saving is handled: a DST day has 23 or 25 real hours, a
+wall time that does not exist is not worked and a repeated hour is worked twice. Per local
 year it keeps the days' spans plus a running total of business time at the start of every
 day. ``add`` then bisects that running total, so a deadline costs O(log days) no matter how
 many weeks, weekends or holiday blocks it spans (the cheaper cousin of "skip whole weeks");
@@ -45,6 +46,7 @@ MAX_YEARS_SEARCHED = 60
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _ONE_MICRO = dt.timedelta(microseconds=1)
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 Interval = tuple[int, int]  # (start minute, end minute) of a local day; end may be 1440
 Span = tuple[int, int]  # (start, end) in microseconds since the epoch (UTC)
@@ -235,27 +237,63 @@ class BusinessCalendar:
         day = self._local_date(micros)
         return day.year, self._year(day.year).position(day.toordinal(), micros)
 
-    def _local_micros(self, day: dt.date, minute: int) -> int:
-        if minute == MINUTES_PER_DAY:
-            day, minute = day + dt.timedelta(days=1), 0
-        hour, minute = divmod(minute, 60)
-        # fold=0: a wall time skipped by a DST jump maps to the real instant the jump lands
-        # on, so an interval across the jump is as long as it really is.
-        local = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.zone)
-        return to_micros(local)
+    def _offset(self, micros: int) -> int:
+        """The zone's UTC offset (microseconds) in force at an instant."""
+        offset = dt.datetime.fromtimestamp(micros // MICROS_PER_SECOND, self.zone).utcoffset()
+        return (offset or dt.timedelta(0)) // _ONE_MICRO
+
+    def _offset_pieces(self, low: int, high: int) -> list[tuple[int, int, int]]:
+        """``[(from, until, offset)]`` covering [low, high): at most one transition is split.
+
+        Zones change offset at most a few times a year, so a window of three days holds at
+        most one change; the instant of the change is found by bisection (whole seconds).
+        """
+        first, last = self._offset(low), self._offset(high - 1)
+        if first == last:
+            return [(low, high, first)]
+        lo, hi = low // MICROS_PER_SECOND, (high - 1) // MICROS_PER_SECOND
+        while hi - lo > 1:  # invariant: offset(lo) == first, offset(hi) != first
+            middle = (lo + hi) // 2
+            if self._offset(middle * MICROS_PER_SECOND) == first:
+                lo = middle
+            else:
+                hi = middle
+        change = hi * MICROS_PER_SECOND
+        return [(low, change, first), (change, high, last)]
 
     def _spans(self, day: dt.date) -> tuple[Span, ...]:
+        """The UTC spans of ``day``: every instant whose local wall time is in an interval.
+
+        While the offset is constant, wall time = instant + offset, so an interval maps to
+        one UTC range per offset piece. On a DST day that makes the day 23 or 25 hours
+        long, drops the wall times that do not exist and counts the repeated hour twice.
+        """
+        intervals = self.day_intervals(day)
+        if not intervals:
+            return ()
+        wall_midnight = (day.toordinal() - _EPOCH_ORDINAL) * 86_400 * MICROS_PER_SECOND
+        # Offsets lie within ±26 h: this window holds every instant whose wall date is day.
+        margin = 26 * 3600 * MICROS_PER_SECOND
+        pieces = self._offset_pieces(
+            wall_midnight - margin, wall_midnight + 86_400 * MICROS_PER_SECOND + margin
+        )
         spans: list[Span] = []
-        for start_minute, end_minute in self.day_intervals(day):
-            start = self._local_micros(day, start_minute)
-            end = self._local_micros(day, end_minute)
-            if end <= start:
-                continue  # the interval lies wholly inside a skipped DST hour
-            if spans and start <= spans[-1][1]:
-                spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        for start_minute, end_minute in intervals:
+            wall_start = wall_midnight + start_minute * MICROS_PER_MINUTE
+            wall_end = wall_midnight + end_minute * MICROS_PER_MINUTE
+            for piece_start, piece_end, offset in pieces:
+                start = max(piece_start, wall_start - offset)
+                end = min(piece_end, wall_end - offset)
+                if start < end:
+                    spans.append((start, end))
+        spans.sort()
+        merged: list[Span] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
             else:
-                spans.append((start, end))
-        return tuple(spans)
+                merged.append((start, end))
+        return tuple(merged)
 
     def _year(self, year: int) -> _Year:
         chunk = self._years.get(year)
