@@ -6,8 +6,8 @@ import datetime as dt
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from opsassure.catalog.builtin import china_schedule
 from opsassure.catalog.business_time import BusinessCalendar, seven_by_twenty_four
+from opsassure.catalog.holidays_cn import china_schedule
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -1,10 +1,7 @@
-"""The calendars OpsAssure ships with, and mainland-China public holidays from ``holidays``.
+"""The calendars OpsAssure ships with, seeded with mainland-China public holidays.
 
-The ``holidays`` package (MIT) encodes the State Council's yearly notice: public holidays,
-days off moved by 调休 (listed as holidays, e.g. "休息日（由 2026-01-04 调休）") and the
-weekend days worked instead (``weekend_workdays``). For years whose notice it does not know
-yet it only *estimates* the holidays and lists no 调休 working days. We seed a year only
-when the notice is known — an estimate that moves a deadline silently is worse than a year
+We seed a year only when the ``holidays`` package knows the State Council's notice for it
+(see ``holidays_cn``): an estimate that moves a deadline silently is worse than a year
 without data, which falls back to plain weekdays and shows a warning until an admin enters
 or imports the days.
 """
@@ -23,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from opsassure.catalog import services
+from opsassure.catalog.holidays_cn import YearSchedule, china_schedule
 from opsassure.catalog.models import CalendarDay, ServiceCalendar
 
 logger = logging.getLogger(__name__)
@@ -65,35 +63,14 @@ BUILTINS = [
 ]
 
 
-@dataclass(frozen=True)
-class YearSchedule:
-    year: int
-    holidays: dict[dt.date, str]
-    workdays: list[dt.date]
-
-    def entries(self) -> dict[dt.date, tuple[str, str]]:
-        result = {
-            date: (str(CalendarDay.Kind.HOLIDAY), name) for date, name in self.holidays.items()
-        }
-        for date in self.workdays:
-            result[date] = (str(CalendarDay.Kind.WORKDAY), ADJUSTED_WORKDAY_NAME)
-        return result
-
-
-def china_schedule(year: int) -> YearSchedule | None:
-    """Mainland China's holidays and 调休 working days of ``year``, or None if not yet known.
-
-    A year is "known" when the library lists its 调休 working days: every State Council
-    notice since 2001 has some, and the library's estimates for later years have none.
-    """
-    import holidays
-
-    calendar = holidays.country_holidays("CN", years=year, language="zh_CN")
-    workdays = sorted(d for d in calendar.weekend_workdays if d.year == year)
-    if not workdays:
-        return None
-    days = {date: str(name) for date, name in sorted(calendar.items()) if date.year == year}
-    return YearSchedule(year, days, workdays)
+def schedule_entries(schedule: YearSchedule) -> dict[dt.date, tuple[str, str]]:
+    """``{date: (kind, name)}`` rows of one year's schedule."""
+    result = {
+        date: (str(CalendarDay.Kind.HOLIDAY), name) for date, name in schedule.holidays.items()
+    }
+    for date in schedule.workdays:
+        result[date] = (str(CalendarDay.Kind.WORKDAY), ADJUSTED_WORKDAY_NAME)
+    return result
 
 
 @dataclass
@@ -117,7 +94,7 @@ def seed_public_holidays(calendar: ServiceCalendar, years: list[int]) -> SeedRes
             missing.append(year)
             continue
         seeded.append(year)
-        entries.update(schedule.entries())
+        entries.update(schedule_entries(schedule))
     seeded_source = Q(source=CalendarDay.Source.SEEDED)
     with transaction.atomic():
         locked = ServiceCalendar.objects.select_for_update().get(pk=calendar.pk)
