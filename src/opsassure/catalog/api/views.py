@@ -103,9 +103,9 @@ class ServiceCalendarViewSet(ScopedModelViewSet):
         return {**super().get_serializer_context(), "coverage_years": builtin.default_years()}
 
     def perform_create(self, serializer: Any) -> None:
-        data = dict(serializer.validated_data)
+        data = {"customer": None, **serializer.validated_data}
         user = request_user(self.request)
-        if data.get("customer") is None and user.customer_id is not None:
+        if data["customer"] is None and user.customer_id is not None:
             raise exceptions.ValidationError(
                 {
                     "customer": [
