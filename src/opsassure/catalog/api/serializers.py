@@ -12,6 +12,9 @@ from opsassure.catalog.queries import is_covered
 from opsassure.core.api.base import ScopedModelSerializer
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", "example": "08:30"}
+)
 class TimeOfDayField(serializers.Field[int, str, str, Any]):
     """``"HH:MM"`` in the API, minutes of the day in the database; ``"24:00"`` allowed."""
 
