@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils import timezone
 
+from opsassure.catalog import services as catalog_services
+from opsassure.catalog.models import CalendarDay, ServiceCalendar, WorkingInterval
 from opsassure.cmdb import services as cmdb_services
 from opsassure.cmdb.models import (
     CIChange,
@@ -233,6 +235,34 @@ def _discrepancy(world: World, customer: Customer) -> Sample:
     return Sample(discrepancy, vendor)
 
 
+def _service_calendar(customer: Customer) -> ServiceCalendar:
+    code = f"cal-{customer.code}-{next(_counter)}"
+    return catalog_services.create_calendar(
+        customer=customer, code=code, name=f"Calendar {code}", intervals=[(0, 480, 1080)]
+    )
+
+
+def _calendar(world: World, customer: Customer) -> Sample:
+    # A customer's own calendar: the tenant boundary. Provider-wide calendars (no customer)
+    # are readable by every signed-in user by design; tests/catalog/test_api.py covers that.
+    calendar = _service_calendar(customer)
+    return Sample(calendar, calendar.code)
+
+
+def _working_interval(world: World, customer: Customer) -> Sample:
+    calendar = _service_calendar(customer)
+    return Sample(calendar.intervals.get(), calendar.code)
+
+
+def _calendar_day(world: World, customer: Customer) -> Sample:
+    calendar = _service_calendar(customer)
+    name = f"closure-{calendar.code}"
+    day = catalog_services.set_day(
+        calendar, date=datetime.date(2026, 10, 9), kind=CalendarDay.Kind.CLOSED, name=name
+    )
+    return Sample(day, name)
+
+
 FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Customer: _customer,
     CustomerContact: _contact,
@@ -254,4 +284,7 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     ConfigAuditFinding: _audit_finding,
     Discovery: _discovery,
     Discrepancy: _discrepancy,
+    ServiceCalendar: _calendar,
+    WorkingInterval: _working_interval,
+    CalendarDay: _calendar_day,
 }

@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "opsassure.core",
     "opsassure.cmdb",
+    "opsassure.catalog",
     "opsassure.web",
 ]
 
