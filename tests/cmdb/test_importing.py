@@ -542,3 +542,35 @@ def test_type_and_owner_team_changes_are_written(cmdb: World) -> None:
         "ci_type_id": [CIType.objects.get(code="server").pk, ci.ci_type_id],
         "owner_team_id": [None, cmdb.team_a.pk],
     }
+
+
+def test_a_competing_insert_is_reported_and_nothing_is_written(
+    cmdb: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opsassure.cmdb import import_rows
+
+    real_plan = import_rows.RowPlanner.plan
+
+    def plan_then_compete(self: Any, rows: Any, *, lock: bool) -> Any:
+        plans = real_plan(self, rows, lock=lock)
+        if lock:  # another writer creates the same CI between validation and the insert
+            ConfigurationItem.objects.create(
+                customer=cmdb.customer_a, ci_type=CIType.objects.get(code="server"), name="race"
+            )
+        return plans
+
+    monkeypatch.setattr(import_rows.RowPlanner, "plan", plan_then_compete)
+    rows = [["name", "customer", "type"], ["race", "A", "server"], ["calm", "A", "server"]]
+    before = written()
+    report = import_file(
+        actor=cmdb.engineer_a, data=csv_bytes(rows), filename="x.csv", dry_run=False
+    )
+    assert report.errors == [
+        {
+            "row": None,
+            "column": "",
+            "message": "Another change to the same CIs happened at the same time; nothing was "
+            "imported. Please try again.",
+        }
+    ]
+    assert written() == before

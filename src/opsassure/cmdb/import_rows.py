@@ -209,7 +209,7 @@ class RowPlanner:
         found: list[ConfigurationItem] = []
         for customer_id, names in names_by_customer.items():
             for chunk in _chunks(sorted(names)):
-                queryset = ConfigurationItem.objects.filter(name__in=chunk)
+                queryset = ConfigurationItem.objects.visible_to(self.actor).filter(name__in=chunk)
                 if customer_id is None:
                     queryset = queryset.filter(customer__isnull=True)
                 else:

@@ -3,14 +3,14 @@
 Every row is matched to an existing CI by its natural key (customer, name); a row that changes
 nothing writes nothing. Values pass the same checks as ``services.create_ci`` / ``update_ci``
 (model field validation, the type's attribute schema, lifecycle transitions, IP addresses,
-tags), and every problem of every row is reported at once. A real run validates again inside
-one transaction and writes only if no row has a problem.
+tags), and every problem of every row is reported at once. A real run validates inside the
+one transaction that writes, and writes only if no row has a problem.
 
 Writing row by row through ``create_ci`` (full_clean with uniqueness queries, one audit event
-and one history row per CI, tag look-ups) runs at about 35 rows a second on SQLite, so a
-10,000-row file would take minutes. The import therefore loads what it needs up front
-(customers, types, teams, tags, the existing CIs of the file), validates in Python, and
-writes with bulk inserts: CIs, addresses, tag links, history rows, and the audit events
+and one history row per CI, tag look-ups) ran at about 35 rows a second on SQLite on our
+2-core machine, so a 10,000-row file would take minutes. The import therefore loads what it
+needs up front (customers, types, teams, tags, the existing CIs of the file), validates in
+Python, and writes with bulk inserts: CIs, addresses, tag links, history rows, and the audit events
 through ``audit.record_many`` (one lock, the hash chain computed in order).
 """
 
@@ -114,8 +114,8 @@ def import_file(
         return report
     try:
         with transaction.atomic():
-            # Planned again inside the transaction, with the matched CIs locked, so that what
-            # was validated is exactly what gets written.
+            # Planned inside the writing transaction, the matched CIs locked (SQLite's IMMEDIATE
+            # transaction holds the write lock), so what was validated is what gets written.
             plans = planner.plan(table.rows, lock=True)
             _summarise(report, plans)
             if report.ok:
