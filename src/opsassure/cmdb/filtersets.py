@@ -102,12 +102,15 @@ class CIFilterSet(ScopedFilterSet):
         inside_names = queryset.filter(name__icontains=value)
         if not value.isascii():
             return inside_names
-        prefixed = queryset.filter(
+        # As a subquery: SQLite otherwise walks a customer's whole (customer, name) index to
+        # produce the name order, instead of sorting the few rows the prefix indexes find.
+        matching = ConfigurationItem.objects.filter(
             Q(name__istartswith=value)
             | Q(hostname__istartswith=value)
             | Q(serial_number__istartswith=value)
             | Q(asset_tag__istartswith=value)
-        )
+        ).values("pk")
+        prefixed = queryset.filter(pk__in=matching)
         return prefixed if prefixed.exists() else inside_names
 
     def warranty_within(
