@@ -267,6 +267,15 @@ class ConfigurationItem(AuditedModel):
             models.Index(fields=["warranty_end"], name="cmdb_ci_warranty_end_idx"),
             models.Index(fields=["verified_at"], name="cmdb_ci_verified_at_idx"),
             models.Index(fields=["owner_team"], name="cmdb_ci_owner_team_idx"),
+            # The default list order for staff, whose scope (several customers OR shared rows)
+            # cannot use the customer-led indexes: walk names in order, stop after one page.
+            models.Index(fields=["name", "id"], name="cmdb_ci_name_id_idx"),
+            # "in use in production / in DR" is the common pair, again without the customer.
+            models.Index(
+                fields=["status", "environment", "name"], name="cmdb_ci_status_env_name_idx"
+            ),
+            # Migration 0002 also adds case-insensitive prefix indexes on name, hostname,
+            # serial_number and asset_tag (vendor-specific SQL) for the search box.
         ]
 
     def __str__(self) -> str:
