@@ -200,3 +200,16 @@ def test_untrusted_text_is_escaped(world: World, calendars: dict[str, ServiceCal
     assert "<script>alert(2)" not in html
     assert "<b>x</b>" not in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+def test_calculator_on_a_calendar_without_working_time(
+    world: World, calendars: dict[str, ServiceCalendar]
+) -> None:
+    empty = services.create_calendar(customer=world.customer_a, code="EMPTY", name="empty")
+    response = browser(world.manager).get(
+        f"/catalog/calendars/{empty.pk}/", {"start": "2026-10-01T08:00", "minutes": "5"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The calendar has no working time." in html
+    assert 'data-testid="deadline-result"' not in html

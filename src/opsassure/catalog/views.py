@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from opsassure.catalog import builtin, ical, queries, services
-from opsassure.catalog.business_time import BusinessCalendar, format_minute
+from opsassure.catalog.business_time import BusinessCalendar, NoBusinessTimeError, format_minute
 from opsassure.catalog.filtersets import CalendarFilterSet
 from opsassure.catalog.forms import DeadlineForm, IcalImportForm
 from opsassure.catalog.models import CalendarDay, ServiceCalendar, WorkingInterval
@@ -172,7 +172,10 @@ class CalendarDetailView(ScopedDetailView):
         form = DeadlineForm(self.request.GET, zone=engine.zone)
         deadline = None
         if form.is_valid():
-            deadline = engine.add(form.cleaned_data["start"], form.cleaned_data["minutes"])
+            try:
+                deadline = engine.add(form.cleaned_data["start"], form.cleaned_data["minutes"])
+            except NoBusinessTimeError:
+                form.add_error(None, _("The calendar has no working time."))
         if deadline is None:
             return {"deadline_form": form, "deadline": None}
         # Formatted here: templates would convert any aware datetime to the viewer's zone.
