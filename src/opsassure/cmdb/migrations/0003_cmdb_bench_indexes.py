@@ -48,7 +48,7 @@ def _drop(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cmdb", "0001_initial")]
+    dependencies = [("cmdb", "0002_cmdb_discovery_indexes")]
 
     operations = [
         migrations.AddIndex(
