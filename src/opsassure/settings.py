@@ -264,7 +264,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = TESTING
 
 # --- Request limits ----------------------------------------------------------------------------
-MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 10 * 1024 * 1024)
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 25 * 1024 * 1024)  # CMDB imports take 20 MB
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 

@@ -239,3 +239,14 @@ def test_record_many_is_rolled_back_with_its_transaction(world: World) -> None:
     assert AuditEvent.objects.count() == count
     audit.record("export", object_type="after rollback")
     assert audit.verify_chain().ok
+
+
+def test_events_of_customer_owned_rows_carry_the_customer(world: World) -> None:
+    from opsassure.core.models import CustomerContact
+
+    contact = CustomerContact.objects.create(customer=world.customer_a, name="张三")
+    event = AuditEvent.objects.get(object_type="core.customercontact", object_id=str(contact.pk))
+    assert event.customer_id == world.customer_a.pk
+    team_event = AuditEvent.objects.filter(object_type="core.team").first()
+    assert team_event is not None
+    assert team_event.customer_id is None  # provider-internal rows have no customer

@@ -126,7 +126,8 @@ def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
 
 def tenant_customer_id(instance: models.Model) -> int | None:
     """The customer a row belongs to, following the model's ``tenant_field`` path."""
-    path: str | None = getattr(type(instance), "tenant_field", None)
+    # Same default as TenantQuerySet: a model without tenant_field is owned via "customer".
+    path: str | None = getattr(type(instance), "tenant_field", "customer")
     if path is None:
         return None
     if path == "pk":
