@@ -1,0 +1,26 @@
+from django.utils.translation import gettext_lazy as _
+
+from opsassure.cmdb.models import CIType, ConfigurationItem
+from opsassure.web.nav import MenuItem, MenuSection
+
+MENU = MenuSection(
+    app_label="cmdb",
+    label=_("Configuration (CMDB)"),
+    icon="topology-star-3",
+    items=[
+        MenuItem(
+            _("Configuration items"),
+            "cmdb:ci-list",
+            "server-2",
+            "cmdb.view_configurationitem",
+            model=ConfigurationItem,
+        ),
+        MenuItem(_("CI types"), "cmdb:type-list", "category", "cmdb.view_citype", model=CIType),
+        MenuItem(
+            _("Expiring warranties"),
+            "cmdb:ci-expiring",
+            "calendar-due",
+            "cmdb.view_configurationitem",
+        ),
+    ],
+)
