@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from opsassure.cmdb import services
 from opsassure.cmdb.builtin import seed_builtins
@@ -162,19 +163,31 @@ def test_edit_offers_only_allowed_moves_and_refuses_others(world: World) -> None
 def test_bulk_edit_is_all_or_nothing(world: World) -> None:
     live = make(world.customer_a, "live-1")
     gone = make(world.customer_a, "gone-1", status="disposed")
+    gone_too = make(world.customer_a, "gone-2", status="disposed")
     client = browser(world.engineer_a)
     changes_before = CIChange.objects.count()
     response = client.post(
         "/cmdb/cis/bulk-edit/",
-        {"ids": [live.pk, gone.pk], "status": "in_stock", "querystring": "q=1"},
+        {"ids": [live.pk, gone.pk, gone_too.pk], "status": "in_stock", "querystring": "q=1"},
     )
     assert response.status_code == 400
     html = response.content.decode()
     assert 'data-testid="bulk-errors"' in html
-    assert "<strong>gone-1</strong>: Cannot move from Disposed to In stock." in html
+    # Every refused CI is listed, not only the first.
+    assert "<strong>gone-1</strong>: Cannot move from Disposed to In stock. Allowed: none." in html
+    assert "<strong>gone-2</strong>: Cannot move from Disposed to In stock. Allowed: none." in html
+    assert "live-1</strong>" not in html
+    assert [ci.status for ci in ConfigurationItem.objects.order_by("name")] == [
+        "disposed",
+        "disposed",
+        "in_use",
+    ]
+    assert CIChange.objects.count() == changes_before
+    # The service itself refuses all or nothing too (a CI changed between check and write).
+    with pytest.raises(ValidationError):
+        services.bulk_update([live, gone], actor=world.engineer_a, status="in_stock")
     live.refresh_from_db()
-    gone.refresh_from_db()
-    assert (live.status, gone.status) == ("in_use", "disposed")
+    assert live.status == "in_use"
     assert CIChange.objects.count() == changes_before
     ok = client.post(
         "/cmdb/cis/bulk-edit/",
@@ -437,3 +450,46 @@ def test_schema_editor_reports_clear_errors_and_saves_nothing(world: World) -> N
     assert client.get(f"/cmdb/types/{builtin.pk}/edit/").status_code == 302
     assert browser(world.engineer_a).get("/cmdb/types/new/").status_code == 403
     assert browser(world.engineer_a).get("/cmdb/types/").status_code == 200
+
+
+def test_staff_choose_a_customer_or_shared_explicitly(world: World) -> None:
+    client = browser(world.manager)
+    missing = client.post("/cmdb/cis/new/", _create_payload(world, customer=""))
+    assert missing.status_code == 400
+    assert missing.context["form"].errors["customer"] == ["This field is required."]
+    shared = client.post("/cmdb/cis/new/", _create_payload(world, customer="shared"))
+    assert shared.status_code == 302
+    ci = ConfigurationItem.objects.get()
+    assert ci.customer_id is None
+    # Engineers see shared CIs; customer users never do.
+    assert browser(world.engineer_a).get(f"/cmdb/cis/{ci.pk}/").status_code == 200
+    assert browser(world.customer_a_user).get(f"/cmdb/cis/{ci.pk}/").status_code == 404
+
+
+def test_relation_picker_keeps_the_chosen_ci(world: World) -> None:
+    app = make(world.customer_a, "app-1", "application")
+    vm = make(world.customer_a, "vm-1", "virtual_machine")
+    make(world.customer_a, "db-1", "database", attributes={"engine": "MySQL"})
+    b_vm = make(world.customer_b, "b-vm", "virtual_machine")
+    client = htmx(world.manager)
+    url = f"/cmdb/cis/{app.pk}/relation-targets/"
+    html = client.get(url, {"q": "db-", "other": vm.pk}).content.decode()
+    assert re.findall(r'<option value="(\d+)"( selected)?>', html) == [
+        (str(vm.pk), " selected"),
+        (str(ConfigurationItem.objects.get(name="db-1").pk), ""),
+    ]
+    # A foreign CI cannot be smuggled in as "chosen".
+    foreign = client.get(url, {"q": "zzz", "other": b_vm.pk}).content.decode()
+    assert "b-vm" not in foreign
+    assert "No matching CI" in foreign
+    detail = browser(world.manager).get(f"/cmdb/cis/{app.pk}/").content.decode()
+    # The CI page lets HTMX show 400 answers (refused relation, bad date) in place.
+    assert '{"code": "400", "swap": true}' in detail
+
+
+def test_type_list_shows_readable_schemas(world: World) -> None:
+    html = browser(world.customer_a_user).get("/cmdb/types/").content.decode()
+    assert 'Engine / 数据库类型 <span class="text-secondary">· Choice</span>' in html
+    assert 'Port / 端口 <span class="text-secondary">· Integer</span>' in html
+    assert "Serial number, Vendor, Model, Hostname" in html
+    assert "/cmdb/types/new/" not in html

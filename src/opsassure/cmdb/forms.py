@@ -11,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.forms.models import fields_for_model
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from opsassure.cmdb import services
@@ -30,6 +31,7 @@ from opsassure.core.models import Customer, Team, User
 from opsassure.core.tenancy import is_provider_staff, scoped
 
 ATTRIBUTE_PREFIX = "attr__"
+SHARED = "shared"
 # Common CI fields on the create/edit form, by section (model field names).
 SECTIONS: list[tuple[Any, list[str]]] = [
     (
@@ -153,7 +155,7 @@ def relation_candidates(
 class CIForm(forms.Form):
     """Create or edit a CI: common fields plus one field per attribute of the chosen type."""
 
-    customer = forms.ModelChoiceField(queryset=Customer.objects.none(), label=_("Customer"))
+    customer = forms.ChoiceField(label=_("Customer"), choices=[])
     ci_type = forms.ModelChoiceField(queryset=CIType.objects.all(), label=_("Type"))
     ip_addresses = forms.CharField(
         label=_("IP addresses"),
@@ -209,12 +211,16 @@ class CIForm(forms.Form):
 
     def _scope_choices(self) -> None:
         user = self.user
-        customer_field = self.fields["customer"]
-        assert isinstance(customer_field, forms.ModelChoiceField)
-        customer_field.queryset = scoped(Customer, user).order_by("code")
+        # An explicit choice: a shared provider CI is never created by leaving the field empty.
+        customers = list(scoped(Customer, user).order_by("code").only("id", "code", "name"))
+        self._customers = {str(customer.pk): customer for customer in customers}
+        choices: list[tuple[str, Any]] = [("", "—")]
         if is_provider_staff(user):
-            customer_field.required = False
-            customer_field.empty_label = str(_("— Shared provider CI (no customer) —"))
+            choices.append((SHARED, _("Shared provider CI (no customer)")))
+        choices += [(str(customer.pk), customer.name) for customer in customers]
+        customer_field = self.fields["customer"]
+        assert isinstance(customer_field, forms.ChoiceField)
+        customer_field.choices = choices
         if self.instance is not None:
             del self.fields["customer"]  # a CI never changes customer
         querysets: dict[str, QuerySet[Any]] = {
@@ -237,6 +243,7 @@ class CIForm(forms.Form):
             model_field = self.fields[name]
             assert isinstance(model_field, forms.ModelChoiceField)
             model_field.queryset = queryset
+            model_field.empty_label = "—"
         for name in ("purchase_date", "warranty_end"):
             self.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         self.fields["description"].widget.attrs["rows"] = 3
@@ -249,7 +256,7 @@ class CIForm(forms.Form):
             else set(Lifecycle.values)
         )
         self.fields["status"] = LifecycleField(
-            label=ConfigurationItem._meta.get_field("status").verbose_name,
+            label=capfirst(ConfigurationItem._meta.get_field("status").verbose_name),
             choices=[(value, label) for value, label in Lifecycle.choices if value in allowed],
             initial=Lifecycle.IN_USE,
         )
@@ -273,6 +280,10 @@ class CIForm(forms.Form):
 
     def sections(self) -> list[tuple[Any, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in SECTIONS]
+
+    def clean_customer(self) -> Customer | None:
+        value = self.cleaned_data["customer"]
+        return None if value == SHARED else self._customers[value]
 
     def clean_status(self) -> str:
         status: str = self.cleaned_data["status"]

@@ -16,7 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
@@ -114,7 +114,7 @@ def field_label(name: str) -> str:
         model_field = ConfigurationItem._meta.get_field(base)
     except FieldDoesNotExist:
         return name
-    return str(getattr(model_field, "verbose_name", name))
+    return capfirst(str(getattr(model_field, "verbose_name", name)))
 
 
 def yes_no(value: bool) -> str:
@@ -130,7 +130,7 @@ def attribute_value(spec: dict[str, Any] | None, value: Any) -> str:
         return yes_no(bool(value))
     if kind == "date":
         parsed = parse_date(str(value))
-        return date_format(parsed, "SHORT_DATE_FORMAT") if parsed else str(value)
+        return parsed.isoformat() if parsed else str(value)
     return str(value)
 
 
@@ -201,11 +201,11 @@ def _scalar(name: str, value: Any, book: NameBook) -> str:
             return str(value)
     if name in _DATES:
         parsed = parse_date(str(value))
-        return date_format(parsed, "SHORT_DATE_FORMAT") if parsed else str(value)
+        return parsed.isoformat() if parsed else str(value)
     if name in _DATETIMES:
         moment = parse_datetime(str(value)) if isinstance(value, str) else value
         if isinstance(moment, dt.datetime):
-            return date_format(localtime(moment), "SHORT_DATETIME_FORMAT")
+            return localtime(moment).strftime("%Y-%m-%d %H:%M")
         return str(value)
     if isinstance(value, bool):
         return yes_no(value)

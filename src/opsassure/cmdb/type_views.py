@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from opsassure.cmdb.forms import CITypeForm, flag_errors
-from opsassure.cmdb.models import CIType
+from opsassure.cmdb.models import AttributeKind, CIType
+from opsassure.cmdb.presenters import field_label
 from opsassure.core.auth import request_user
 from opsassure.core.tenancy import scoped
 from opsassure.web.generic import ScopedListView
@@ -29,6 +30,19 @@ class CITypeListView(ScopedListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
+        kinds = dict(AttributeKind.choices)
+        for ci_type in context["object_list"]:
+            ci_type.schema_rows = [
+                {
+                    "label": spec.get("label") or spec.get("name"),
+                    "name": spec.get("name"),
+                    "kind": kinds.get(spec.get("kind", "text"), spec.get("kind")),
+                    "required": bool(spec.get("required")),
+                    "choices": spec.get("choices") or [],
+                }
+                for spec in ci_type.attribute_schema
+            ]
+            ci_type.required_labels = [field_label(name) for name in ci_type.required_fields]
         context["can_add"] = self.request.user.has_perm("cmdb.add_citype")
         context["can_change"] = self.request.user.has_perm("cmdb.change_citype")
         return context

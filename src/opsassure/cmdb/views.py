@@ -10,12 +10,13 @@ import datetime as dt
 from typing import Any, cast
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, OrderBy, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,7 +36,14 @@ from opsassure.cmdb.forms import (
     flag_errors,
     relation_candidates,
 )
-from opsassure.cmdb.models import CIType, ConfigurationItem, Lifecycle, Relation, RelationType
+from opsassure.cmdb.models import (
+    IMPACT_DIRECTION,
+    CIType,
+    ConfigurationItem,
+    Lifecycle,
+    Relation,
+    RelationType,
+)
 from opsassure.core.auth import request_user
 from opsassure.core.models import Customer
 from opsassure.core.tenancy import is_provider_staff, scoped
@@ -55,6 +63,8 @@ SORTS: dict[str, list[str]] = {
     "criticality": ["criticality", "name", "id"],
     "warranty_end": ["warranty_end", "name", "id"],
 }
+# Columns that may be empty: rows without a value go last in both directions.
+NULLABLE_SORTS = {"warranty_end"}
 SORT_HEADERS = [
     ("name", gettext_lazy("Name")),
     ("type", gettext_lazy("Type")),
@@ -68,12 +78,19 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _ordering(sort: str) -> list[str]:
+def _ordering(sort: str) -> list[str | OrderBy]:
     descending = sort.startswith("-")
-    columns = SORTS.get(sort.lstrip("-"), SORTS["name"])
-    if not descending:
-        return columns
-    return [f"-{c}" for c in columns]
+    key = sort.lstrip("-")
+    ordering: list[str | OrderBy] = []
+    for column in SORTS.get(key, SORTS["name"]):
+        if column in NULLABLE_SORTS:
+            expression = F(column)
+            ordering.append(
+                expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+            )
+        else:
+            ordering.append(f"-{column}" if descending else column)
+    return ordering
 
 
 class CappedPage(Page[Any]):
@@ -158,6 +175,17 @@ class CIListView(ScopedListView):
         for field in self.filterset.form.fields.values():
             css = "form-select" if hasattr(field.widget, "choices") else "form-control"
             field.widget.attrs.setdefault("class", css)
+            if isinstance(field, forms.ModelChoiceField):
+                field.empty_label = _("All")
+            elif (
+                isinstance(field, forms.ChoiceField)
+                and hasattr(field, "empty_label")
+                and not field.widget.allow_multiple_selected
+            ):
+                # django-filter adds the empty choice itself when the choices are set.
+                choices: list[Any] = list(cast(Any, field.choices))
+                field.empty_label = _("All")
+                field.choices = [c for c in choices if c[0] != ""]
         query = self.request.GET.copy()
         query.pop("page", None)
         sort_query = query.copy()
@@ -183,6 +211,7 @@ class CIListView(ScopedListView):
             today=today,
             warranty_soon=today + dt.timedelta(days=WARRANTY_WARNING_DAYS),
             staff=is_provider_staff(user),
+            show_customer=is_provider_staff(user) and not self.request.GET.get("customer"),
             can_change=user.has_perm("cmdb.change_configurationitem"),
             can_add=user.has_perm("cmdb.add_configurationitem"),
             bulk_form=BulkEditForm(user=request_user(self.request))
@@ -225,6 +254,13 @@ def bulk_edit(request: HttpRequest) -> HttpResponse:
     cis = list(scoped(ConfigurationItem, user).filter(pk__in=ids).order_by("name", "id"))
     if len(cis) != len(ids):
         raise Http404
+    if not problems and form.cleaned_data.get("status"):
+        # Every refused move is listed, not only the first one the service meets.
+        for ci in cis:
+            try:
+                services.check_transition(ci, form.cleaned_data["status"])
+            except ValidationError as error:
+                problems.append((ci.name, error.messages))
     if not problems:
         data = form.cleaned_data
         try:
@@ -294,6 +330,7 @@ def detail_context(request: HttpRequest, ci: ConfigurationItem) -> dict[str, Any
         "affected_services": sorted(services_hit, key=lambda node: node["name"]),
         "type_names": {t.code: str(t) for t in CIType.objects.all()},
         "relation_labels": dict(RelationType.choices),
+        "impact_directions": {str(k): v for k, v in IMPACT_DIRECTION.items()},
         "status_labels": {value: str(label) for value, label in Lifecycle.choices},
         "depths": range(1, 6),
         "history": presenters.timeline(history_page.object_list, ci.ci_type, user),
@@ -421,13 +458,20 @@ def relation_targets(request: HttpRequest, pk: int) -> HttpResponse:
         "ci_type", "customer"
     )
     query = request.GET.get("q", "").strip()
+    chosen = request.GET.get("other", "")
+    # The option already chosen stays chosen when a later search answer replaces the list.
+    selected = candidates.filter(pk=int(chosen)).first() if chosen.isdigit() else None
     if query:
         candidates = CIFilterSet({"q": query}, queryset=candidates, request=request).qs
     found = list(candidates.order_by("name", "id")[: TARGET_LIMIT + 1])
+    more = len(found) > TARGET_LIMIT
+    found = found[:TARGET_LIMIT]
+    if selected is not None and selected not in found:
+        found.insert(0, selected)
     return render(
         request,
         "cmdb/_relation_targets.html",
-        {"targets": found[:TARGET_LIMIT], "more": len(found) > TARGET_LIMIT, "query": query},
+        {"targets": found, "more": more, "query": query, "selected": selected},
     )
 
 
