@@ -186,6 +186,22 @@ def test_list_query_count_does_not_grow_with_rows(
     assert many == few
 
 
+@pytest.mark.parametrize("fan_in", [2, 20])
+def test_detail_query_count_does_not_grow_with_relations_and_history(
+    world: World, django_assert_max_num_queries: Any, fan_in: int
+) -> None:
+    root = make(world.customer_a, "root", "virtual_machine", owner_team=world.team_a)
+    for index in range(fan_in):
+        app = make(world.customer_a, f"app-{index}", "application")
+        services.add_relation(actor=world.manager, source=app, target=root, relation_type="runs_on")
+        team = world.team_b if index % 2 else world.team_a
+        services.update_ci(root, actor=world.manager, hostname=f"h{index}", owner_team=team)
+    client = browser(world.manager)
+    with django_assert_max_num_queries(22):
+        response = client.get(f"/cmdb/cis/{root.pk}/")
+    assert response.content.decode().count('data-testid="relation-incoming"') == fan_in
+
+
 @pytest.fixture
 def stack(world: World) -> dict[str, Any]:
     """HIS service → app → vm → server (customer A), and the app depends on a shared CI."""

@@ -225,6 +225,18 @@ def test_bulk_edit_refuses_empty_and_foreign_selections(world: World) -> None:
     )
     assert foreign.status_code == 404
     assert set(ConfigurationItem.objects.values_list("status", flat=True)) == {"in_use"}
+    too_many = client.post(
+        "/cmdb/cis/bulk-edit/", {"ids": list(range(1, 1003)), "status": "retired"}
+    )
+    assert too_many.status_code == 400
+    assert "At most 1000 CIs at once." in too_many.content.decode()
+    # Only a re-encoded query string goes back into the Location header.
+    odd = client.post(
+        "/cmdb/cis/bulk-edit/",
+        {"ids": [ours.pk], "add_tags": "x", "querystring": "q=a b&x=\r\nSet-Cookie: y=1"},
+    )
+    assert odd.status_code == 302
+    assert odd["Location"] == f"{LIST}?q=a+b&x=%0D%0ASet-Cookie%3A+y%3D1"
     operator = browser(world.operator_a).post(
         "/cmdb/cis/bulk-edit/", {"ids": [ours.pk], "status": "retired"}
     )

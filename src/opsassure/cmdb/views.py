@@ -17,14 +17,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import transaction
 from django.db.models import F, OrderBy, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from opsassure.cmdb import presenters, queries, services
@@ -54,6 +54,7 @@ TARGET_LIMIT = 20
 WARRANTY_WARNING_DAYS = 30
 EXPIRING_DAYS = 90
 COUNT_CAP = 10_000
+BULK_LIMIT = 1000
 
 # sort key in the URL -> ORDER BY (always ending in unique columns for stable pages)
 SORTS: dict[str, list[str]] = {
@@ -237,7 +238,8 @@ def expiring_warranties(request: HttpRequest) -> HttpResponse:
 def bulk_edit(request: HttpRequest) -> HttpResponse:
     """Apply one change to the selected CIs, all or nothing; show every problem otherwise."""
     user = request_user(request)
-    back = f"{reverse('cmdb:ci-list')}?{request.POST.get('querystring', '')}"
+    # Re-encoded: only a query string goes back into the Location header.
+    back = f"{reverse('cmdb:ci-list')}?{QueryDict(request.POST.get('querystring', '')).urlencode()}"
     try:
         ids = sorted({int(value) for value in request.POST.getlist("ids")})
     except ValueError:
@@ -246,6 +248,9 @@ def bulk_edit(request: HttpRequest) -> HttpResponse:
     problems: list[tuple[str, list[str]]] = []
     if not ids:
         problems.append(("", [_("Select at least one CI.")]))
+    elif len(ids) > BULK_LIMIT:
+        problems.append(("", [_("At most %(n)d CIs at once.") % {"n": BULK_LIMIT}]))
+        ids = []
     elif not form.is_valid():
         problems.extend(
             (str(form[name].label) if name in form.fields else "", [str(e) for e in errors])
@@ -280,7 +285,11 @@ def bulk_edit(request: HttpRequest) -> HttpResponse:
                 else [("", error.messages)]
             )
         else:
-            messages.success(request, _("%(count)d CIs updated.") % {"count": count})
+            messages.success(
+                request,
+                ngettext("%(count)d CI updated.", "%(count)d CIs updated.", count)
+                % {"count": count},
+            )
             return HttpResponseRedirect(back)
     return render(
         request,
