@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
-from opsassure.cmdb.models import CIType, ConfigurationItem
-from opsassure.web.nav import MenuItem, MenuSection
+from opsassure.cmdb.models import CIType, ConfigurationItem, Discrepancy
+from opsassure.core.ui.nav import MenuItem, MenuSection
 
 MENU = MenuSection(
     app_label="cmdb",
@@ -22,5 +22,14 @@ MENU = MenuSection(
             "calendar-due",
             "cmdb.view_configurationitem",
         ),
+        MenuItem(_("Compliance"), "cmdb:compliance", "checklist", "cmdb.view_configauditscore"),
+        MenuItem(
+            _("Discovery discrepancies"),
+            "cmdb:discrepancy-list",
+            "radar-2",
+            "cmdb.view_discrepancy",
+            model=Discrepancy,
+        ),
+        MenuItem(_("Import"), "cmdb:ci-import", "file-import", "cmdb.add_configurationitem"),
     ],
 )

@@ -17,7 +17,7 @@ from opsassure.cmdb.models import AttributeKind, CIType
 from opsassure.cmdb.presenters import field_label
 from opsassure.core.auth import request_user
 from opsassure.core.tenancy import scoped
-from opsassure.web.generic import ScopedListView
+from opsassure.core.ui.generic import ScopedListView
 
 
 class CITypeListView(ScopedListView):

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from opsassure.cmdb import type_views, views
 
@@ -20,6 +20,9 @@ urlpatterns = [
     path("types/", type_views.CITypeListView.as_view(), name="type-list"),
     path("types/new/", type_views.type_create, name="type-create"),
     path("types/<int:pk>/edit/", type_views.type_edit, name="type-edit"),
-    # CSV/Excel export and import (cmdb:ci-export, cmdb:ci-import) and the compliance dashboard
-    # come from other modules; see the end of this file.
+    # CSV/Excel import and export (cmdb:ci-import, cmdb:ci-export), the configuration audit
+    # (cmdb:compliance) and discovery discrepancies live in their own modules, same namespace.
+    path("", include("opsassure.cmdb.urls_import")),
+    path("", include("opsassure.cmdb.urls_compliance")),
+    path("", include("opsassure.cmdb.urls_discovery")),
 ]

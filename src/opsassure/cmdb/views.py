@@ -47,7 +47,7 @@ from opsassure.cmdb.models import (
 from opsassure.core.auth import request_user
 from opsassure.core.models import Customer
 from opsassure.core.tenancy import is_provider_staff, scoped
-from opsassure.web.generic import ScopedDetailView, ScopedListView
+from opsassure.core.ui.generic import ScopedDetailView, ScopedListView
 
 HISTORY_PAGE = 25
 TARGET_LIMIT = 20
