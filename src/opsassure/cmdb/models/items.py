@@ -260,6 +260,7 @@ class ConfigurationItem(AuditedModel):
             ),
             models.Index(fields=["ci_type", "name"], name="cmdb_ci_type_name_idx"),
             models.Index(fields=["status", "name"], name="cmdb_ci_status_name_idx"),
+            models.Index(fields=["criticality", "name"], name="cmdb_ci_criticality_name_idx"),
             models.Index(fields=["hostname"], name="cmdb_ci_hostname_idx"),
             models.Index(fields=["primary_ip"], name="cmdb_ci_primary_ip_idx"),
             models.Index(fields=["serial_number"], name="cmdb_ci_serial_idx"),

@@ -1,0 +1,16 @@
+# The CI list filters and sorts by criticality; every list filter and sort has an index.
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("cmdb", "0002_cmdb_discovery_indexes"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="configurationitem",
+            index=models.Index(fields=["criticality", "name"], name="cmdb_ci_criticality_name_idx"),
+        ),
+    ]
