@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cmdb", "0002_cmdb_discovery_indexes"),
+        ("cmdb", "0003_cmdb_bench_indexes"),
     ]
 
     operations = [
