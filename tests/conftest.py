@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from opsassure.core.models import Customer, Team, User
@@ -29,6 +30,14 @@ def make_user(
     for team in teams:
         team.members.add(user)
     return User.objects.get(pk=user.pk)  # fresh: no cached permissions or scope
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests() -> Iterator[None]:
+    """Service-level messages in English (the default language is zh-hans); requests still
+    choose their language through the middleware, as in production."""
+    with translation.override("en"):
+        yield
 
 
 @dataclass

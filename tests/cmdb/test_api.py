@@ -114,6 +114,7 @@ def test_relations_impact_and_as_of_through_the_api(world: World, make_ci: MakeC
         "/api/v1/cmdb/relations/",
         {"source": app.pk, "target": service.pk, "relation_type": "depends_on"},
         format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert cycle.status_code == 400
     assert "cycle" in str(cycle.json()["error"]["fields"])

@@ -131,7 +131,7 @@ def test_export_headers_follow_the_language(cmdb: World) -> None:
 
 def test_export_bad_format_or_filter_is_a_400(cmdb: World) -> None:
     client = api_as(cmdb.engineer_a)
-    response = client.get(EXPORT, {"format": "pdf"})
+    response = client.get(EXPORT, {"format": "pdf"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"format": ["Use csv or xlsx."]}
     response = client.get(EXPORT, {"status": "exploded"})
