@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "opsassure.core",
     "opsassure.cmdb",
     "opsassure.catalog",
+    "opsassure.servicedesk",
     "opsassure.web",
 ]
 

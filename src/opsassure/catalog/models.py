@@ -234,3 +234,281 @@ class CalendarDay(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.date.isoformat()} {self.get_kind_display()} {self.name}".strip()
+
+
+# --- Service catalog and SLA policies ------------------------------------------------------
+
+
+class Impact(models.IntegerChoices):
+    """How widely a fault or request touches the customer's business (影响度)."""
+
+    HIGH = 1, _("High — many users or a whole business service")
+    MEDIUM = 2, _("Medium — a department or a group of users")
+    LOW = 3, _("Low — one user or a workaround exists")
+
+
+class Urgency(models.IntegerChoices):
+    """How fast the business needs it (紧急度)."""
+
+    HIGH = 1, _("High — work has stopped")
+    MEDIUM = 2, _("Medium — work is impaired")
+    LOW = 3, _("Low — can wait")
+
+
+class Priority(models.IntegerChoices):
+    P1 = 1, _("P1 critical")
+    P2 = 2, _("P2 high")
+    P3 = 3, _("P3 medium")
+    P4 = 4, _("P4 low")
+
+
+class SlaMetric(models.TextChoices):
+    """The three clocks of a Chinese SLA: 响应, 到场, 解决."""
+
+    RESPONSE = "response", _("Response (响应)")
+    ARRIVAL = "arrival", _("On-site arrival (到场)")
+    RESOLUTION = "resolution", _("Resolution (解决)")
+
+
+class SlaPolicy(AuditedModel):
+    """The targets a customer's service is measured against, in business time of a calendar."""
+
+    customer = models.ForeignKey(
+        "core.Customer", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+    )
+    code = models.CharField(_("code"), max_length=32, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    calendar = models.ForeignKey(
+        ServiceCalendar,
+        on_delete=models.PROTECT,
+        related_name="policies",
+        verbose_name=_("service calendar"),
+    )
+    is_default = models.BooleanField(
+        _("customer default"),
+        default=False,
+        help_text=_("Applies to the customer's tickets whose service names no policy."),
+    )
+    warn_percent_first = models.PositiveSmallIntegerField(
+        _("first warning at (% of target)"),
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+    )
+    warn_percent_second = models.PositiveSmallIntegerField(
+        _("second warning at (% of target)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["customer_id", "code"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "code"], name="%(app_label)s_%(class)s_unique_code"
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(is_default=True),
+                name="%(app_label)s_%(class)s_one_default",
+            ),
+            models.CheckConstraint(
+                condition=Q(warn_percent_first__lte=models.F("warn_percent_second")),
+                name="%(app_label)s_%(class)s_warning_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:policy-detail", args=[self.pk])
+
+
+class PriorityMatrixCell(AuditedModel):
+    """One cell of a policy's impact × urgency → priority matrix (editable per policy)."""
+
+    tenant_field = "policy__customer"
+    policy = models.ForeignKey(
+        SlaPolicy, on_delete=models.CASCADE, related_name="matrix", verbose_name=_("SLA policy")
+    )
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=Impact.choices)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["policy_id", "impact", "urgency"]
+        verbose_name = _("priority matrix cell")
+        verbose_name_plural = _("priority matrix cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "impact", "urgency"], name="%(app_label)s_%(class)s_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_impact_display()} × {self.get_urgency_display()} → P{self.priority}"
+
+
+class SlaTarget(AuditedModel):
+    """Per priority: minutes of business time to respond, to arrive on site, to resolve."""
+
+    tenant_field = "policy__customer"
+    policy = models.ForeignKey(
+        SlaPolicy, on_delete=models.CASCADE, related_name="targets", verbose_name=_("SLA policy")
+    )
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+    response_minutes = models.PositiveIntegerField(
+        _("response (minutes)"), validators=[MinValueValidator(1)]
+    )
+    arrival_minutes = models.PositiveIntegerField(
+        _("on-site arrival (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Empty: no on-site arrival target for this priority."),
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution (minutes)"), validators=[MinValueValidator(1)]
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["policy_id", "priority"]
+        verbose_name = _("SLA target")
+        verbose_name_plural = _("SLA targets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "priority"], name="%(app_label)s_%(class)s_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"P{self.priority}"
+
+    def minutes_for(self, metric: str) -> int | None:
+        return {
+            SlaMetric.RESPONSE: self.response_minutes,
+            SlaMetric.ARRIVAL: self.arrival_minutes,
+            SlaMetric.RESOLUTION: self.resolution_minutes,
+        }[SlaMetric(metric)]
+
+
+class OlaTarget(AuditedModel):
+    """An internal target (OLA) of one support team under a policy, per priority."""
+
+    tenant_field = "policy__customer"
+    policy = models.ForeignKey(
+        SlaPolicy,
+        on_delete=models.CASCADE,
+        related_name="ola_targets",
+        verbose_name=_("SLA policy"),
+    )
+    team = models.ForeignKey(
+        "core.Team", on_delete=models.CASCADE, related_name="+", verbose_name=_("team")
+    )
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+    response_minutes = models.PositiveIntegerField(
+        _("response (minutes)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution (minutes)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["policy_id", "team_id", "priority"]
+        verbose_name = _("OLA target")
+        verbose_name_plural = _("OLA targets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "team", "priority"], name="%(app_label)s_%(class)s_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} P{self.priority}"
+
+
+class Service(AuditedModel):
+    """An entry of a customer's service catalogue (服务目录); entries form a tree."""
+
+    class DeliveryMode(models.TextChoices):
+        ONSITE = "onsite", _("On-site")
+        REMOTE = "remote", _("Remote")
+        BOTH = "both", _("On-site and remote")
+
+    customer = models.ForeignKey(
+        "core.Customer", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent service"),
+    )
+    code = models.CharField(_("code"), max_length=32, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    goal = models.TextField(_("goal"), blank=True)
+    scope = models.TextField(_("scope and content"), blank=True)
+    frequency = models.CharField(_("frequency"), max_length=100, blank=True)
+    service_hours = models.ForeignKey(
+        ServiceCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="services",
+        verbose_name=_("service hours"),
+    )
+    delivery_mode = models.CharField(
+        _("delivery mode"), max_length=8, choices=DeliveryMode.choices, default=DeliveryMode.REMOTE
+    )
+    deliverables = models.TextField(_("deliverables"), blank=True)
+    owner_team = models.ForeignKey(
+        "core.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner team"),
+    )
+    sla_policy = models.ForeignKey(
+        SlaPolicy,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="services",
+        verbose_name=_("SLA policy"),
+        help_text=_("Empty: the customer's default policy."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["customer_id", "code"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "code"], name="%(app_label)s_%(class)s_unique_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:service-detail", args=[self.pk])
