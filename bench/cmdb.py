@@ -120,6 +120,8 @@ def setup_django(data_dir: str, database_url: str | None) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    # The UI pages name hashed static files (as in production): collect them once.
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 # --- measurements ----------------------------------------------------------------------------

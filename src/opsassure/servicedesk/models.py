@@ -246,7 +246,7 @@ class Ticket(AuditedModel):
 
 
 class TicketSequence(models.Model):
-    """The last number issued per (prefix, year): INC-2026-000123. Incremented under a lock."""
+    """The last number issued per (prefix, year), e.g. INC-2026-000123; taken under a lock."""
 
     prefix = models.CharField(max_length=8)
     year = models.PositiveSmallIntegerField()
@@ -256,6 +256,9 @@ class TicketSequence(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["prefix", "year"], name="sd_sequence_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"
 
 
 class TicketEvent(models.Model):

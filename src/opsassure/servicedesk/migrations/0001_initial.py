@@ -2,9 +2,10 @@
 
 import django.core.validators
 import django.db.models.deletion
-import opsassure.servicedesk.models
 from django.conf import settings
 from django.db import migrations, models
+
+import opsassure.servicedesk.models
 
 
 class Migration(migrations.Migration):
