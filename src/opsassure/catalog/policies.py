@@ -1,0 +1,129 @@
+"""SLA policy lookups every other app uses: which policy, which priority, which target.
+
+The service desk (and later alerting, changes) call only these functions, so the rules for
+"which policy applies" live in one place:
+
+- a ticket's service names a policy → that policy (if active);
+- otherwise the customer's default policy (``SlaPolicy.is_default``);
+- otherwise none: the ticket has no SLA clocks (shown as "no SLA" — never a crash).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from opsassure.catalog.models import (
+    OlaTarget,
+    Priority,
+    PriorityMatrixCell,
+    ServiceCalendar,
+    SlaMetric,
+    SlaPolicy,
+    SlaTarget,
+)
+
+if TYPE_CHECKING:
+    from opsassure.catalog.models import Service
+    from opsassure.core.models import Customer, Team
+
+# The usual Chinese default (DOMAIN.md): P1 15 min / 2 h / 4 h; P2 30 min / 4 h / 8 h;
+# P3 2 h / 8 h / 24 h; P4 8 h / — / 40 h — all in business minutes of the policy's calendar.
+DEFAULT_TARGETS: dict[int, tuple[int, int | None, int]] = {
+    Priority.P1: (15, 120, 240),
+    Priority.P2: (30, 240, 480),
+    Priority.P3: (120, 480, 1440),
+    Priority.P4: (480, None, 2400),
+}
+# impact (1 high … 3 low) × urgency (1 high … 3 low) → priority (1 … 4)
+DEFAULT_MATRIX: dict[tuple[int, int], int] = {
+    (1, 1): 1,
+    (1, 2): 2,
+    (1, 3): 3,
+    (2, 1): 2,
+    (2, 2): 3,
+    (2, 3): 4,
+    (3, 1): 3,
+    (3, 2): 4,
+    (3, 3): 4,
+}
+
+
+def policy_for(customer: Customer | int, service: Service | None = None) -> SlaPolicy | None:
+    """The policy a ticket of ``customer`` for ``service`` is measured against, or None."""
+    customer_id = customer if isinstance(customer, int) else customer.pk
+    if service is not None and service.sla_policy_id is not None:
+        policy = service.sla_policy
+        if policy is not None and policy.is_active and policy.customer_id == customer_id:
+            return policy
+    return (
+        SlaPolicy.objects.select_related("calendar")
+        .filter(customer_id=customer_id, is_default=True, is_active=True)
+        .first()
+    )
+
+
+def priority_for(policy: SlaPolicy | None, impact: int, urgency: int) -> int:
+    """The matrix's priority for impact × urgency (the default matrix when a cell is missing)."""
+    if policy is not None:
+        cell = (
+            PriorityMatrixCell.objects.filter(policy=policy, impact=impact, urgency=urgency)
+            .values_list("priority", flat=True)
+            .first()
+        )
+        if cell is not None:
+            return int(cell)
+    return DEFAULT_MATRIX.get((impact, urgency), int(Priority.P3))
+
+
+def target_minutes(policy: SlaPolicy, priority: int, metric: str) -> int | None:
+    """Business minutes allowed for ``metric`` at ``priority``; None = no target."""
+    target = SlaTarget.objects.filter(policy=policy, priority=priority).first()
+    return None if target is None else target.minutes_for(metric)
+
+
+def ola_minutes(policy: SlaPolicy, team: Team | None, priority: int, metric: str) -> int | None:
+    """The team's internal target (response or resolution only); None = no OLA."""
+    if team is None or metric == SlaMetric.ARRIVAL:
+        return None
+    row = OlaTarget.objects.filter(policy=policy, team=team, priority=priority).first()
+    if row is None:
+        return None
+    return row.response_minutes if metric == SlaMetric.RESPONSE else row.resolution_minutes
+
+
+@transaction.atomic
+def ensure_default_policy(customer: Customer, calendar: ServiceCalendar | None = None) -> SlaPolicy:
+    """The customer's default policy, created with the default matrix and targets if missing.
+
+    ``calendar`` defaults to the built-in 5×8 calendar (code ``5x8``).
+    """
+    existing = SlaPolicy.objects.filter(customer=customer, is_default=True).first()
+    if existing is not None:
+        return existing
+    if calendar is None:
+        calendar = ServiceCalendar.objects.get(customer__isnull=True, code="5x8")
+    policy = SlaPolicy.objects.create(
+        customer=customer,
+        code="default",
+        name=_("Standard SLA"),
+        calendar=calendar,
+        is_default=True,
+    )
+    PriorityMatrixCell.objects.bulk_create(
+        PriorityMatrixCell(policy=policy, impact=i, urgency=u, priority=p)
+        for (i, u), p in DEFAULT_MATRIX.items()
+    )
+    SlaTarget.objects.bulk_create(
+        SlaTarget(
+            policy=policy,
+            priority=priority,
+            response_minutes=response,
+            arrival_minutes=arrival,
+            resolution_minutes=resolution,
+        )
+        for priority, (response, arrival, resolution) in DEFAULT_TARGETS.items()
+    )
+    return policy
