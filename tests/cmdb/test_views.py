@@ -112,6 +112,11 @@ def test_sort_columns_and_pagination(world: World, fleet: dict[str, Any]) -> Non
     assert listed(client, "sort=criticality") == ["a-web", "b-srv", "a-vm", "core-switch"]
     assert listed(client, "sort=-criticality") == ["core-switch", "a-vm", "b-srv", "a-web"]
     assert listed(client, "sort=warranty_end") == ["a-web", "b-srv", "a-vm", "core-switch"]
+    assert listed(client, "sort=-warranty_end") == ["core-switch", "a-vm", "b-srv", "a-web"]
+    # CIs without a warranty date come last in both directions
+    ConfigurationItem.objects.filter(name="b-srv").update(warranty_end=None)
+    assert listed(client, "sort=warranty_end") == ["a-web", "a-vm", "core-switch", "b-srv"]
+    assert listed(client, "sort=-warranty_end") == ["core-switch", "a-vm", "a-web", "b-srv"]
     # server (built-in order 40) < virtual machine (50) < network device (70)
     assert listed(client, "sort=type") == ["a-web", "b-srv", "a-vm", "core-switch"]
     assert listed(client, "sort=status&status=in_use") == ["a-web", "b-srv", "core-switch"]

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import transaction
-from django.db.models import F, OrderBy, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, OrderBy, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -85,10 +85,12 @@ def _ordering(sort: str) -> list[str | OrderBy]:
     ordering: list[str | OrderBy] = []
     for column in SORTS.get(key, SORTS["name"]):
         if column in NULLABLE_SORTS:
-            expression = F(column)
+            # Rows without a value last, spelled so that the index
+            # ``(column IS NULL, column, name, id)`` serves it on SQLite and PostgreSQL.
             ordering.append(
-                expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+                ExpressionWrapper(Q(**{f"{column}__isnull": True}), output_field=BooleanField())
             )
+            ordering.append(f"-{column}" if descending else column)
         else:
             ordering.append(f"-{column}" if descending else column)
     return ordering

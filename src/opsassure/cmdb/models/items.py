@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -266,6 +266,26 @@ class ConfigurationItem(AuditedModel):
             models.Index(fields=["serial_number"], name="cmdb_ci_serial_idx"),
             models.Index(fields=["asset_tag"], name="cmdb_ci_asset_tag_idx"),
             models.Index(fields=["warranty_end"], name="cmdb_ci_warranty_end_idx"),
+            # The UI's "warranty end" sort puts CIs without a date last in both engines
+            # (``warranty_end IS NULL, warranty_end, name, id``); SQLite's plain index has NULLs
+            # first and could not serve NULLS LAST, so the list sorted every visible row.
+            models.Index(
+                ExpressionWrapper(Q(warranty_end__isnull=True), output_field=models.BooleanField()),
+                "warranty_end",
+                "name",
+                "id",
+                name="cmdb_ci_warranty_last_idx",
+            ),
+            # …and its descending twin, read backwards: (IS NULL asc, warranty_end desc, …).
+            models.Index(
+                ExpressionWrapper(
+                    Q(warranty_end__isnull=True), output_field=models.BooleanField()
+                ).desc(),
+                "warranty_end",
+                "name",
+                "id",
+                name="cmdb_ci_warranty_last_desc_idx",
+            ),
             models.Index(fields=["verified_at"], name="cmdb_ci_verified_at_idx"),
             models.Index(fields=["owner_team"], name="cmdb_ci_owner_team_idx"),
             # The default list order for staff, whose scope (several customers OR shared rows)
