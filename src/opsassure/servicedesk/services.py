@@ -234,6 +234,7 @@ def create_ticket(
     timeline.record(
         ticket,
         TicketEvent.Kind.CREATED,
+        at=now,
         actor=actor,
         body=description,
         data={
@@ -380,6 +381,7 @@ def transition(
     timeline.record(
         ticket,
         TicketEvent.Kind.STATUS,
+        at=now,
         actor=actor,
         body=comment.strip(),
         data={
@@ -450,6 +452,7 @@ def assign(
     timeline.record(
         ticket,
         TicketEvent.Kind.ASSIGNMENT,
+        at=now,
         actor=actor,
         body=_("Assigned to %(who)s") % {"who": str(assignee or team)},
         data={
@@ -504,6 +507,7 @@ def add_reply(
     event = timeline.record(
         ticket,
         event_kind,
+        at=now,
         actor=actor,
         body=body,
         public=public,
@@ -608,7 +612,7 @@ def update_ticket(
     if not diff:
         return ticket
     ticket.save()
-    timeline.record(ticket, TicketEvent.Kind.FIELD, actor=actor, data={"changes": diff})
+    timeline.record(ticket, TicketEvent.Kind.FIELD, at=now, actor=actor, data={"changes": diff})
     return ticket
 
 
@@ -635,7 +639,7 @@ def record_arrival(ticket: Ticket, *, actor: User | None, at: dt.datetime | None
     sla.stop(ticket, SlaMetric.ARRIVAL, now=at)
     ticket.save(update_fields=["arrived_at", "updated_at"])
     timeline.record(
-        ticket, TicketEvent.Kind.STATUS, actor=actor, data={"arrived_at": at.isoformat()}
+        ticket, TicketEvent.Kind.STATUS, at=at, actor=actor, data={"arrived_at": at.isoformat()}
     )
     return ticket
 
@@ -675,8 +679,17 @@ def rate(
             )
     except IntegrityError as error:  # a concurrent rating won
         raise AlreadyRatedError() from error
+    now = now or timezone.now()
+    if abs((rating.created_at - now).total_seconds()) > timeline.BACKDATE_SECONDS:
+        Rating.objects.filter(pk=rating.pk).update(created_at=now)
+        rating.created_at = now
     timeline.record(
-        ticket, TicketEvent.Kind.RATING, actor=actor, body=rating.comment, data={"score": score}
+        ticket,
+        TicketEvent.Kind.RATING,
+        at=now,
+        actor=actor,
+        body=rating.comment,
+        data={"score": score},
     )
     return rating
 
