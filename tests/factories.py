@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils import timezone
 
-from opsassure.catalog import services as catalog_services
 from opsassure.catalog import catalogue, sla_policies
+from opsassure.catalog import services as catalog_services
 from opsassure.catalog.models import (
     CalendarDay,
     OlaTarget,
