@@ -74,7 +74,7 @@ def test_service_detail_shows_breadcrumbs_children_and_effective_targets(world: 
     )
     assert "HIS 系统运维</a>" in html  # breadcrumb to the parent
     assert "customer default" in html
-    assert "15 min" in html and "4 h" in html  # P1 response / resolution of the default
+    assert "<th>P1</th><td>15 min</td><td>2 h</td><td>4 h</td>" in html  # the default's P1
     assert "Owner team" not in html
 
 
