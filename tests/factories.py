@@ -15,8 +15,18 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils import timezone
 
+from opsassure.catalog import catalogue, sla_policies
 from opsassure.catalog import services as catalog_services
-from opsassure.catalog.models import CalendarDay, ServiceCalendar, WorkingInterval
+from opsassure.catalog.models import (
+    CalendarDay,
+    OlaTarget,
+    PriorityMatrixCell,
+    Service,
+    ServiceCalendar,
+    SlaPolicy,
+    SlaTarget,
+    WorkingInterval,
+)
 from opsassure.cmdb import services as cmdb_services
 from opsassure.cmdb.models import (
     CIChange,
@@ -319,6 +329,51 @@ def _rating(world: World, customer: Customer) -> Sample:
     return Sample(sd_services.rate(ticket, actor=None, score=4, comment=comment), comment)
 
 
+def _sla_policy_for(customer: Customer) -> SlaPolicy:
+    code = f"sla-{customer.code.lower()}-{next(_counter)}"
+    return sla_policies.create_policy(
+        customer=customer,
+        code=code,
+        name=f"Policy {code}",
+        calendar=_service_calendar(customer),
+    )
+
+
+def _sla_policy(world: World, customer: Customer) -> Sample:
+    # Built on the customer's own calendar, so the policy's page names nothing of another.
+    policy = _sla_policy_for(customer)
+    return Sample(policy, policy.code)
+
+
+def _service(world: World, customer: Customer) -> Sample:
+    code = f"svc-{customer.code.lower()}-{next(_counter)}"
+    parent = catalogue.create_service(customer=customer, code=f"{code}-root", name=f"Root {code}")
+    service = catalogue.create_service(
+        customer=customer, code=code, name=f"Service {code}", parent=parent
+    )
+    return Sample(service, code)
+
+
+def _matrix_cell(world: World, customer: Customer) -> Sample:
+    policy = _sla_policy_for(customer)
+    return Sample(PriorityMatrixCell.objects.get(policy=policy, impact=1, urgency=1), policy.code)
+
+
+def _sla_target(world: World, customer: Customer) -> Sample:
+    policy = _sla_policy_for(customer)
+    return Sample(SlaTarget.objects.get(policy=policy, priority=1), policy.code)
+
+
+def _ola_target(world: World, customer: Customer) -> Sample:
+    team = world.team_a if customer == world.customer_a else world.team_b
+    policy = _sla_policy_for(customer)
+    sla_policies.update_policy(
+        policy,
+        ola_targets=[sla_policies.OlaEntry(team=team, priority=1, response_minutes=10)],
+    )
+    return Sample(OlaTarget.objects.get(policy=policy), policy.code)
+
+
 FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Customer: _customer,
     CustomerContact: _contact,
@@ -348,4 +403,9 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     SlaClock: _sla_clock,
     Escalation: _escalation,
     Rating: _rating,
+    Service: _service,
+    SlaPolicy: _sla_policy,
+    PriorityMatrixCell: _matrix_cell,
+    SlaTarget: _sla_target,
+    OlaTarget: _ola_target,
 }

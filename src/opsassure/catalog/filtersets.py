@@ -8,7 +8,13 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from opsassure.catalog.models import CalendarDay, ServiceCalendar, WorkingInterval
+from opsassure.catalog.models import (
+    CalendarDay,
+    Service,
+    ServiceCalendar,
+    SlaPolicy,
+    WorkingInterval,
+)
 from opsassure.core.filtersets import ScopedFilterSet
 from opsassure.core.models import Customer
 
@@ -57,3 +63,31 @@ class CalendarDayFilterSet(ScopedFilterSet):
     class Meta:
         model = CalendarDay
         fields = ["calendar", "kind", "source"]
+
+
+class ServiceFilterSet(ScopedFilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    customer = django_filters.ModelChoiceFilter(queryset=_customers, label=_("Customer"))
+    root = django_filters.BooleanFilter(
+        field_name="parent", lookup_expr="isnull", label=_("Top level only")
+    )
+
+    class Meta:
+        model = Service
+        fields = ["code", "parent", "delivery_mode", "is_active", "sla_policy", "owner_team"]
+
+    def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+
+
+class SlaPolicyFilterSet(ScopedFilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    customer = django_filters.ModelChoiceFilter(queryset=_customers, label=_("Customer"))
+    calendar = django_filters.ModelChoiceFilter(queryset=_calendars, label=_("Service calendar"))
+
+    class Meta:
+        model = SlaPolicy
+        fields = ["code", "is_default", "is_active"]
+
+    def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))

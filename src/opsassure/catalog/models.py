@@ -273,8 +273,11 @@ class SlaMetric(models.TextChoices):
 class SlaPolicy(AuditedModel):
     """The targets a customer's service is measured against, in business time of a calendar."""
 
+    # CASCADE: every customer gets a default policy on creation, which must not by itself
+    # keep an otherwise empty customer from being deleted. Services and tickets still
+    # protect a policy they use (and the customer through their own foreign keys).
     customer = models.ForeignKey(
-        "core.Customer", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+        "core.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
     )
     code = models.CharField(_("code"), max_length=32, validators=[code_validator])
     name = models.CharField(_("name"), max_length=200)

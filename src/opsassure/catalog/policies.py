@@ -10,6 +10,7 @@ The service desk (and later alerting, changes) call only these functions, so the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -24,10 +25,13 @@ from opsassure.catalog.models import (
     SlaPolicy,
     SlaTarget,
 )
+from opsassure.core import audit
+from opsassure.core.models import AuditEvent, Customer
+from opsassure.core.models.base import AuditedModel
 
 if TYPE_CHECKING:
     from opsassure.catalog.models import Service
-    from opsassure.core.models import Customer, Team
+    from opsassure.core.models import Team
 
 # The usual Chinese default (DOMAIN.md): P1 15 min / 2 h / 4 h; P2 30 min / 4 h / 8 h;
 # P3 2 h / 8 h / 24 h; P4 8 h / — / 40 h — all in business minutes of the policy's calendar.
@@ -94,36 +98,69 @@ def ola_minutes(policy: SlaPolicy, team: Team | None, priority: int, metric: str
     return row.response_minutes if metric == SlaMetric.RESPONSE else row.resolution_minutes
 
 
-@transaction.atomic
 def ensure_default_policy(customer: Customer, calendar: ServiceCalendar | None = None) -> SlaPolicy:
     """The customer's default policy, created with the default matrix and targets if missing.
 
-    ``calendar`` defaults to the built-in 5×8 calendar (code ``5x8``).
+    ``calendar`` defaults to the built-in 5×8 calendar (code ``5x8``; seeded if missing).
+    Idempotent and safe to call concurrently (the customer row is locked); the created rows
+    are written to the audit trail like any other change.
     """
-    existing = SlaPolicy.objects.filter(customer=customer, is_default=True).first()
-    if existing is not None:
-        return existing
-    if calendar is None:
-        calendar = ServiceCalendar.objects.get(customer__isnull=True, code="5x8")
-    policy = SlaPolicy.objects.create(
-        customer=customer,
-        code="default",
-        name=_("Standard SLA"),
-        calendar=calendar,
-        is_default=True,
-    )
-    PriorityMatrixCell.objects.bulk_create(
-        PriorityMatrixCell(policy=policy, impact=i, urgency=u, priority=p)
-        for (i, u), p in DEFAULT_MATRIX.items()
-    )
-    SlaTarget.objects.bulk_create(
-        SlaTarget(
-            policy=policy,
-            priority=priority,
-            response_minutes=response,
-            arrival_minutes=arrival,
-            resolution_minutes=resolution,
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        existing = SlaPolicy.objects.filter(customer=customer, is_default=True).first()
+        if existing is not None:
+            return existing
+        if calendar is None:
+            calendar = _builtin_five_by_eight()
+        code = "default"
+        taken = set(SlaPolicy.objects.filter(customer=customer).values_list("code", flat=True))
+        suffix = 2
+        while code in taken:  # the customer already has a (non-default) policy "default"
+            code, suffix = f"default-{suffix}", suffix + 1
+        policy = SlaPolicy.objects.create(  # audited by the model signal
+            customer=customer,
+            code=code,
+            name=_("Standard SLA"),
+            calendar=calendar,
+            is_default=True,
         )
-        for priority, (response, arrival, resolution) in DEFAULT_TARGETS.items()
+        cells = PriorityMatrixCell.objects.bulk_create(
+            PriorityMatrixCell(policy=policy, impact=i, urgency=u, priority=p)
+            for (i, u), p in DEFAULT_MATRIX.items()
+        )
+        targets = SlaTarget.objects.bulk_create(
+            SlaTarget(
+                policy=policy,
+                priority=priority,
+                response_minutes=response,
+                arrival_minutes=arrival,
+                resolution_minutes=resolution,
+            )
+            for priority, (response, arrival, resolution) in DEFAULT_TARGETS.items()
+        )
+        _audit_created([*cells, *targets], customer_id=customer.pk)
+        return policy
+
+
+def _builtin_five_by_eight() -> ServiceCalendar:
+    calendar = ServiceCalendar.objects.filter(customer__isnull=True, code="5x8").first()
+    if calendar is None:
+        # Normally seeded after every migrate; a database flushed by hand may lack it.
+        from opsassure.catalog.builtin import seed_builtin_calendars
+
+        seed_builtin_calendars()
+        calendar = ServiceCalendar.objects.get(customer__isnull=True, code="5x8")
+    return calendar
+
+
+def _audit_created(rows: Sequence[AuditedModel], *, customer_id: int) -> None:
+    """One CREATE event per bulk-created row (bulk_create sends no model signals)."""
+    audit.record_many(
+        audit.PendingEvent.of(
+            AuditEvent.Action.CREATE,
+            row,
+            changes={k: [None, v] for k, v in row.audit_snapshot().items() if v not in (None, "")},
+            customer_id=customer_id,
+        )
+        for row in rows
     )
-    return policy

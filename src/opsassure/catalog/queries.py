@@ -96,3 +96,31 @@ def is_covered(calendar: ServiceCalendar, year: int) -> bool:
         return True
     annotated = getattr(calendar, coverage_field(year), None)
     return bool(annotated) if annotated is not None else calendar.coverage(year)
+
+
+def _policy_coverage_field(year: int) -> str:
+    return f"calendar_covered_{year}"
+
+
+def with_policy_calendar_coverage(queryset: QuerySet[Any], years: list[int]) -> QuerySet[Any]:
+    """Annotate SLA policies with whether their calendar has holiday data for each year."""
+    annotations = {
+        _policy_coverage_field(year): Exists(
+            CalendarDay.objects.filter(
+                calendar=OuterRef("calendar"),
+                date__year=year,
+                kind__in=[CalendarDay.Kind.HOLIDAY, CalendarDay.Kind.WORKDAY],
+            )
+        )
+        for year in years
+    }
+    return queryset.annotate(**annotations)
+
+
+def policy_calendar_covered(policy: Any, year: int) -> bool:
+    """Whether ``policy``'s calendar knows ``year``'s holidays (annotation, else one query)."""
+    calendar: ServiceCalendar = policy.calendar
+    if calendar.holidays_included:
+        return True
+    annotated = getattr(policy, _policy_coverage_field(year), None)
+    return bool(annotated) if annotated is not None else calendar.coverage(year)
