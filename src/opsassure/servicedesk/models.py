@@ -596,6 +596,9 @@ class InboundMail(models.Model):
         verbose_name=_("ticket"),
     )
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    # While processing: the claim's expiry; after a failure: when the sweep may retry (NULL:
+    # no retry left). Claimed with a conditional UPDATE on ``attempts``.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -608,7 +611,10 @@ class InboundMail(models.Model):
                 fields=["mailbox", "message_id"], name="sd_inbound_unique_message"
             )
         ]
-        indexes = [models.Index(fields=["state", "received_at"], name="sd_inbound_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "received_at"], name="sd_inbound_state_idx"),
+            models.Index(fields=["state", "next_attempt_at"], name="sd_inbound_retry_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.subject or self.message_id
@@ -641,6 +647,8 @@ class OutboundMail(models.Model):
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Earliest instant a sender may claim the row (claim lease, then retry backoff).
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -648,7 +656,10 @@ class OutboundMail(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("outbound e-mail")
         verbose_name_plural = _("outbound e-mails")
-        indexes = [models.Index(fields=["state", "created_at"], name="sd_outbound_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="sd_outbound_state_idx"),
+            models.Index(fields=["state", "next_attempt_at"], name="sd_outbound_retry_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.subject
