@@ -36,6 +36,7 @@ from opsassure.cmdb.models import (
 )
 from opsassure.core import audit
 from opsassure.core.models import ApiToken, AuditEvent, Customer, CustomerContact, Team, User
+from opsassure.servicedesk.models import InboundMail, Mailbox
 from tests.conftest import World, make_user
 
 _counter = itertools.count(1)
@@ -263,6 +264,36 @@ def _calendar_day(world: World, customer: Customer) -> Sample:
     return Sample(day, name)
 
 
+def _mailbox_for(customer: Customer) -> Mailbox:
+    number = next(_counter)
+    return Mailbox.objects.create(
+        customer=customer,
+        name=f"Mailbox-{customer.code}-{number}",
+        address=f"desk-{customer.code.lower()}-{number}@desk.example.cn",
+        imap_host="imap.example.cn",
+        imap_username=f"desk-{number}",
+        imap_password="imap-secret",
+    )
+
+
+def _mailbox(world: World, customer: Customer) -> Sample:
+    mailbox = _mailbox_for(customer)
+    return Sample(mailbox, mailbox.name)
+
+
+def _inbound_mail(world: World, customer: Customer) -> Sample:
+    subject = f"Inbound-{customer.code}-{next(_counter)}"
+    mail = InboundMail.objects.create(
+        mailbox=_mailbox_for(customer),
+        message_id=f"<{subject}@example.cn>",
+        raw=f"Subject: {subject}\r\n\r\nbody".encode(),
+        subject=subject,
+        state=InboundMail.State.FAILED,
+        error="Unknown sender",
+    )
+    return Sample(mail, subject)
+
+
 FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Customer: _customer,
     CustomerContact: _contact,
@@ -287,4 +318,6 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     ServiceCalendar: _calendar,
     WorkingInterval: _working_interval,
     CalendarDay: _calendar_day,
+    Mailbox: _mailbox,
+    InboundMail: _inbound_mail,
 }

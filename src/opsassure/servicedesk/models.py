@@ -552,8 +552,17 @@ class Mailbox(AuditedModel):
 
     objects = TenantQuerySet.as_manager()
 
+    # The IMAP password never reaches the audit trail (nor any API answer).
     audit_exclude = frozenset(
-        {"created_at", "updated_at", "last_uid", "uid_validity", "last_polled_at", "last_error"}
+        {
+            "created_at",
+            "updated_at",
+            "imap_password",
+            "last_uid",
+            "uid_validity",
+            "last_polled_at",
+            "last_error",
+        }
     )
 
     class Meta:
@@ -563,6 +572,9 @@ class Mailbox(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sdmail:mailbox-detail", args=[self.pk])
 
 
 class InboundMail(models.Model):
@@ -618,6 +630,9 @@ class InboundMail(models.Model):
 
     def __str__(self) -> str:
         return self.subject or self.message_id
+
+    def get_absolute_url(self) -> str:
+        return reverse("sdmail:inbound-detail", args=[self.pk])
 
 
 class OutboundMail(models.Model):
