@@ -11,6 +11,7 @@ from opsassure.core.models import Customer
 from opsassure.servicedesk.models import Mailbox
 from tests.servicedesk.mail import servers
 
+
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[servers.Dovecot]:
     server = servers.start_dovecot()

@@ -186,7 +186,7 @@ def start_dovecot() -> Dovecot:
     extra: dict[str, Any] = {}
     if os.getuid() == 0:
         extra = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-    process = subprocess.Popen(  # noqa: S603 - our own binary and config
+    process = subprocess.Popen(
         [binary, "-F", "-c", str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -39,9 +39,9 @@ def test_gb2312_labelled_gbk_subject_and_body_are_decoded() -> None:
 def test_gb18030_four_byte_characters_and_unknown_charset() -> None:
     text = "𠀀 四字节字符 € 欧元"
     raw = (
-        "From: a@example.cn\r\nSubject: =?x-unknown-charset?Q?hello?=\r\n"
-        "Content-Type: text/plain; charset=x-made-up\r\n\r\n"
-    ).encode() + text.encode("gb18030")
+        b"From: a@example.cn\r\nSubject: =?x-unknown-charset?Q?hello?=\r\n"
+        b"Content-Type: text/plain; charset=x-made-up\r\n\r\n"
+    ) + text.encode("gb18030")
     parsed = parsing.parse_message(raw, OWN)
     assert parsed.text == text
     assert parsed.subject == "hello"
@@ -69,8 +69,9 @@ def test_plain_part_wins_over_html_and_attachments_are_collected() -> None:
     message["Subject"] = "with file"
     message.set_content("plain text")
     message.add_alternative("<p>html text</p>", subtype="html")
-    message.add_attachment(b"%PDF-1.4 data", maintype="application", subtype="pdf",
-                           filename="报告.pdf")
+    message.add_attachment(
+        b"%PDF-1.4 data", maintype="application", subtype="pdf", filename="报告.pdf"
+    )
     parsed = parsing.parse_message(message.as_bytes(), OWN)
     assert parsed.text == "plain text"
     assert [(a.filename, a.content_type, a.content) for a in parsed.attachments] == [

@@ -104,9 +104,7 @@ def test_new_uidvalidity_refetches_without_duplicates(world: World, dovecot: Dov
 
 
 @override_settings(EMAIL_MAX_MESSAGE_BYTES=2000)
-def test_oversized_message_keeps_its_header_for_inspection(
-    world: World, dovecot: Dovecot
-) -> None:
+def test_oversized_message_keeps_its_header_for_inspection(world: World, dovecot: Dovecot) -> None:
     mailbox = make_mailbox(dovecot, world.customer_a)
     dovecot.deliver(mailbox.imap_username, mail("<big@hospital>", body="x" * 5000))
     dovecot.deliver(mailbox.imap_username, mail("<small@hospital>"))

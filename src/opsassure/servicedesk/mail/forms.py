@@ -64,11 +64,12 @@ class MailboxForm(forms.ModelForm[Mailbox]):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         customer, team = cleaned.get("customer"), cleaned.get("default_team")
-        if customer is not None and team is not None:
-            if not team.customers.filter(pk=customer.pk).exists():
-                self.add_error(
-                    "default_team", _("This team does not serve the mailbox's customer.")
-                )
+        if (
+            customer is not None
+            and team is not None
+            and not team.customers.filter(pk=customer.pk).exists()
+        ):
+            self.add_error("default_team", _("This team does not serve the mailbox's customer."))
         return cleaned
 
     def save(self, commit: bool = True) -> Mailbox:

@@ -9,10 +9,10 @@ renumbered the folder: we start again from UID 1 and rely on the same constraint
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import re
-import socket
 import ssl
 from dataclasses import dataclass, field
 
@@ -107,7 +107,7 @@ def poll(mailbox: Mailbox) -> PollResult:
     result = PollResult()
     try:
         client = connect(mailbox)
-    except (OSError, imaplib.IMAP4.error, socket.timeout) as error:
+    except (TimeoutError, OSError, imaplib.IMAP4.error) as error:
         _record_error(mailbox, error)
         raise MailboxError(str(error)) from error
     try:
@@ -152,10 +152,8 @@ def poll(mailbox: Mailbox) -> PollResult:
         _record_error(mailbox, error)
         raise MailboxError(str(error)) from error
     finally:
-        try:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
             client.logout()
-        except (OSError, imaplib.IMAP4.error):
-            pass
     Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_error="")
     return result
 
@@ -165,4 +163,3 @@ def _record_error(mailbox: Mailbox, error: BaseException) -> None:
     Mailbox.objects.filter(pk=mailbox.pk).update(
         last_polled_at=timezone.now(), last_error=f"{type(error).__name__}: {error}"[:2000]
     )
-

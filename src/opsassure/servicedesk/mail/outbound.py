@@ -233,7 +233,10 @@ def render(template: str, event: TicketEvent, recipient: Recipient) -> tuple[str
 def queue_for_event(event: TicketEvent) -> list[OutboundMail]:
     """Write the OutboundMail rows ``event`` calls for (call inside a transaction)."""
     event = TicketEvent.objects.select_related(
-        "actor", "ticket__requester", "ticket__requester_contact", "ticket__assignee",
+        "actor",
+        "ticket__requester",
+        "ticket__requester_contact",
+        "ticket__assignee",
         "ticket__team",
     ).get(pk=event.pk)
     ticket = event.ticket
@@ -243,9 +246,7 @@ def queue_for_event(event: TicketEvent) -> list[OutboundMail]:
         message_id = make_msgid(idstring=ticket.number, domain=message_domain())
         if not ticket.mail_thread_id:
             # The first mail of the thread: every later mail refers to it.
-            Ticket.objects.filter(pk=ticket.pk, mail_thread_id="").update(
-                mail_thread_id=message_id
-            )
+            Ticket.objects.filter(pk=ticket.pk, mail_thread_id="").update(mail_thread_id=message_id)
             ticket.mail_thread_id = Ticket.objects.values_list("mail_thread_id", flat=True).get(
                 pk=ticket.pk
             )

@@ -175,7 +175,7 @@ def html_to_text(markup: str) -> str:
     try:
         extractor.feed(markup)
         extractor.close()
-    except Exception:  # noqa: BLE001 - the parser is lenient; a failure keeps the escaped source
+    except Exception:
         return html.escape(markup)
     text = "".join(extractor.parts)
     lines = [re.sub(r"[ \t\xa0]+", " ", line).strip() for line in text.splitlines()]
@@ -323,13 +323,11 @@ def parse_message(
             if _is_attachment(part):
                 content = _part_bytes(part)
                 name = _filename(part) or f"attachment-{len(attachments) + 1}"
-                attachments.append(
-                    MailAttachment(name, part.get_content_type()[:100], content)
-                )
+                attachments.append(MailAttachment(name, part.get_content_type()[:100], content))
                 continue
             body = decode_bytes(_part_bytes(part), part.get_content_charset())
             is_html = part.get_content_subtype() == "html"
-        except Exception as error:  # noqa: BLE001 - one broken part must not lose the mail
+        except Exception as error:
             defects.append(f"part: {type(error).__name__}")
             continue
         if is_html:

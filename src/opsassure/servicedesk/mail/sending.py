@@ -10,6 +10,7 @@ which mail clients show once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import smtplib
@@ -138,8 +139,6 @@ def send_due(now: dt.datetime | None = None, limit: int = 100) -> dict[str, int]
             outcome = send_one(mail_id, connection, now) or "skipped"
             counts[outcome] = counts.get(outcome, 0) + 1
     finally:
-        try:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
             connection.close()
-        except (smtplib.SMTPException, OSError):
-            pass
     return counts

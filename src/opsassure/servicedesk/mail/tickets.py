@@ -62,14 +62,18 @@ def match_sender(address: str, customer: Customer | None) -> SenderMatch:
     if customer is not None:
         users = users.filter(customer=customer)
         contacts = contacts.filter(customer=customer)
-    for queryset, field in ((users, "user"), (contacts, "contact")):
-        customer_ids = set(queryset.values_list("customer_id", flat=True))
-        if len(customer_ids) == 1:
-            found = queryset.select_related("customer").order_by("pk").first()
-            assert found is not None
-            return SenderMatch(customer=found.customer, **{field: found})
-        if len(customer_ids) > 1:
-            return SenderMatch()
+    user_customers = set(users.values_list("customer_id", flat=True))
+    if len(user_customers) == 1:
+        user = users.select_related("customer").order_by("pk").first()
+        assert user is not None and user.customer is not None
+        return SenderMatch(customer=user.customer, user=user)
+    if len(user_customers) > 1:
+        return SenderMatch()
+    contact_customers = set(contacts.values_list("customer_id", flat=True))
+    if len(contact_customers) == 1:
+        contact = contacts.select_related("customer").order_by("pk").first()
+        assert contact is not None
+        return SenderMatch(customer=contact.customer, contact=contact)
     return SenderMatch()
 
 
@@ -162,9 +166,7 @@ def import_mail(mail: InboundMail) -> None:
     mail.state = InboundMail.State.PROCESSED
     mail.error = "\n".join(notes)
     mail.next_attempt_at = None
-    mail.save(
-        update_fields=["sender", "subject", "ticket", "state", "error", "next_attempt_at"]
-    )
+    mail.save(update_fields=["sender", "subject", "ticket", "state", "error", "next_attempt_at"])
 
 
 def _open_ticket(parsed: parsing.ParsedMail, mailbox: Mailbox) -> tuple[Ticket, TicketEvent]:
@@ -194,9 +196,7 @@ def _open_ticket(parsed: parsing.ParsedMail, mailbox: Mailbox) -> tuple[Ticket, 
         team=team,
     )
     # The thread is the customer's first mail: our replies refer to it.
-    Ticket.objects.filter(pk=ticket.pk, mail_thread_id="").update(
-        mail_thread_id=parsed.message_id
-    )
+    Ticket.objects.filter(pk=ticket.pk, mail_thread_id="").update(mail_thread_id=parsed.message_id)
     ticket.mail_thread_id = parsed.message_id
     event = ticket.events.filter(kind=TicketEvent.Kind.CREATED).order_by("pk").first()
     assert event is not None
@@ -212,9 +212,7 @@ def _attach(ticket: Ticket, event: TicketEvent, parsed: parsing.ParsedMail) -> l
         )
         try:
             with transaction.atomic():  # a refused file leaves nothing behind
-                services.add_attachment(
-                    ticket, actor=None, upload=upload, public=True, event=event
-                )
+                services.add_attachment(ticket, actor=None, upload=upload, public=True, event=event)
         except (AttachmentTooLarge, AttachmentTypeRefused) as error:
             note = _("Attachment %(name)s from the e-mail was dropped: %(reason)s") % {
                 "name": attachment.filename,

@@ -4,28 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('servicedesk', '0001_initial'),
+        ("servicedesk", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='inboundmail',
-            name='next_attempt_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='next attempt'),
+            model_name="inboundmail",
+            name="next_attempt_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="next attempt"),
         ),
         migrations.AddField(
-            model_name='outboundmail',
-            name='next_attempt_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='next attempt'),
+            model_name="outboundmail",
+            name="next_attempt_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="next attempt"),
         ),
         migrations.AddIndex(
-            model_name='inboundmail',
-            index=models.Index(fields=['state', 'next_attempt_at'], name='sd_inbound_retry_idx'),
+            model_name="inboundmail",
+            index=models.Index(fields=["state", "next_attempt_at"], name="sd_inbound_retry_idx"),
         ),
         migrations.AddIndex(
-            model_name='outboundmail',
-            index=models.Index(fields=['state', 'next_attempt_at'], name='sd_outbound_retry_idx'),
+            model_name="outboundmail",
+            index=models.Index(fields=["state", "next_attempt_at"], name="sd_outbound_retry_idx"),
         ),
     ]

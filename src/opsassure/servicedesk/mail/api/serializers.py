@@ -54,9 +54,11 @@ class MailboxSerializer(ScopedModelSerializer):
             raise serializers.ValidationError({"imap_password": [_("This field is required.")]})
         customer = attrs.get("customer", getattr(self.instance, "customer", None))
         team = attrs.get("default_team", getattr(self.instance, "default_team", None))
-        if team is not None and customer is not None and not team.customers.filter(
-            pk=customer.pk
-        ).exists():
+        if (
+            team is not None
+            and customer is not None
+            and not team.customers.filter(pk=customer.pk).exists()
+        ):
             raise serializers.ValidationError(
                 {"default_team": [_("This team does not serve the mailbox's customer.")]}
             )
