@@ -65,7 +65,8 @@ def match_sender(address: str, customer: Customer | None) -> SenderMatch:
     user_customers = set(users.values_list("customer_id", flat=True))
     if len(user_customers) == 1:
         user = users.select_related("customer").order_by("pk").first()
-        assert user is not None and user.customer is not None
+        assert user is not None
+        assert user.customer is not None
         return SenderMatch(customer=user.customer, user=user)
     if len(user_customers) > 1:
         return SenderMatch()
