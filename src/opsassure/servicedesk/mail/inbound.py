@@ -111,12 +111,15 @@ def claim(mail_id: int, *, force: bool = False, now: dt.datetime | None = None) 
     return claimed == 1
 
 
-def process(mail_id: int, *, force: bool = False) -> InboundMail | None:
+def process(
+    mail_id: int, *, force: bool = False, now: dt.datetime | None = None
+) -> InboundMail | None:
     """Claim and process one stored mail; returns the row afterwards, None if not claimed.
 
     Never raises for a bad message: the error is kept on the row (state failed).
     """
-    if not claim(mail_id, force=force):
+    now = now or timezone.now()
+    if not claim(mail_id, force=force, now=now):
         return None
     from opsassure.servicedesk.mail import tickets
 
@@ -127,17 +130,17 @@ def process(mail_id: int, *, force: bool = False) -> InboundMail | None:
     except Exception as error:
         if not isinstance(error, tickets.EXPECTED_ERRORS):
             logger.exception("inbound mail %s failed", mail_id)
-        _fail(mail, error)
+        _fail(mail, error, now)
     mail.refresh_from_db()
     return mail
 
 
-def _fail(mail: InboundMail, error: BaseException) -> None:
+def _fail(mail: InboundMail, error: BaseException, now: dt.datetime) -> None:
     attempts = InboundMail.objects.filter(pk=mail.pk).values_list("attempts", flat=True)[0]
     retry_at = None
     if attempts < MAX_ATTEMPTS:
         delay = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
-        retry_at = timezone.now() + dt.timedelta(seconds=delay)
+        retry_at = now + dt.timedelta(seconds=delay)
     message = str(error) or type(error).__name__
     InboundMail.objects.filter(pk=mail.pk).update(
         state=InboundMail.State.FAILED,

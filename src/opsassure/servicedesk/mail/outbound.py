@@ -46,10 +46,7 @@ class Recipient:
 
 def connect() -> None:
     """Listen to the service desk's timeline (called from the app's ``ready``)."""
-    try:  # TEMPORARY until sd-core is merged
-        from opsassure.servicedesk.signals import ticket_event
-    except ImportError:
-        return
+    from opsassure.servicedesk.signals import ticket_event
 
     ticket_event.connect(on_ticket_event, sender=TicketEvent, dispatch_uid="sdmail_outbound")
 
@@ -243,7 +240,9 @@ def queue_for_event(event: TicketEvent) -> list[OutboundMail]:
     queued: list[OutboundMail] = []
     for template, recipient in recipients_for(event):
         subject, body = render(template, event, recipient)
-        message_id = make_msgid(idstring=ticket.number, domain=message_domain())
+        # Short on purpose: a Message-ID longer than a header line gets folded by Django,
+        # which some mail clients then fail to match when threading.
+        message_id = make_msgid(domain=message_domain())
         if not ticket.mail_thread_id:
             # The first mail of the thread: every later mail refers to it.
             Ticket.objects.filter(pk=ticket.pk, mail_thread_id="").update(mail_thread_id=message_id)

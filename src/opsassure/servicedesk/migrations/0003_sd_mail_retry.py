@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("servicedesk", "0001_initial"),
+        ("servicedesk", "0002_sd_core_clock_wall_time"),
     ]
 
     operations = [
