@@ -359,8 +359,11 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "OpsAssure <opsassure@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Right-hand side of the Message-IDs we generate (empty: the domain of EMAIL_FROM).
-EMAIL_MESSAGE_ID_DOMAIN = env("EMAIL_MESSAGE_ID_DOMAIN")
+# Right-hand side of the Message-IDs we generate (default: the domain of EMAIL_FROM).
+EMAIL_MESSAGE_ID_DOMAIN = env("EMAIL_MESSAGE_ID_DOMAIN") or (
+    DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") if "@" in DEFAULT_FROM_EMAIL else "localhost"
+)
+OPSASSURE_MAIL_DOMAIN = EMAIL_MESSAGE_ID_DOMAIN  # read by servicedesk.conf.mail_domain()
 # Inbound limits: larger messages are kept (headers only) for inspection, not imported.
 EMAIL_MAX_MESSAGE_BYTES = env_int("EMAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
 EMAIL_MAX_HEADER_BYTES = env_int("EMAIL_MAX_HEADER_BYTES", 64 * 1024)

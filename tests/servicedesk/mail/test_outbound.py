@@ -187,3 +187,44 @@ def test_a_row_is_sent_once_even_if_two_workers_race(
     assert sending.claim(row.pk) is None  # the second worker loses
     assert sending.send_one(row.pk) == ""  # and does not send
     assert smtp.messages == []
+
+
+def test_customer_mail_reply_is_announced_to_the_assignee(
+    sd: World, desk: Mailbox, dovecot: Dovecot, smtp: SmtpSink, committed: Any
+) -> None:
+    first = _poll(dovecot, desk, committed, customer_mail("<cr-1@hospital.example.cn>"))
+    assert first.ticket is not None
+    committed(services.assign, first.ticket, actor=sd.manager, assignee=sd.engineer_a)
+    sent_before = len(smtp.messages)
+    _poll(
+        dovecot,
+        desk,
+        committed,
+        customer_mail("<cr-2@hospital.example.cn>", In_Reply_To="<cr-1@hospital.example.cn>"),
+    )
+    [notice] = smtp.messages[sent_before:]
+    assert notice["To"] == "engineer.a@ops.example.cn"
+    assert "VPN 从早上开始无法连接。" in notice.get_content()
+
+
+def test_notices_queued_by_the_escalation_engine_are_sent_with_loop_guards(
+    sd: World, desk: Mailbox, dovecot: Dovecot, smtp: SmtpSink, committed: Any
+) -> None:
+    first = _poll(dovecot, desk, committed, customer_mail("<esc-1@hospital.example.cn>"))
+    ticket = first.ticket
+    assert ticket is not None
+    row = OutboundMail.objects.create(
+        ticket=ticket,
+        to=["lead@ops.example.cn"],
+        subject=f"[{ticket.number}] Resolution target breached",
+        body="Please act.",
+        message_id="<esc-notice-1@desk.opsassure.test>",
+        in_reply_to=ticket.mail_thread_id,
+        references=ticket.mail_thread_id,
+    )
+    assert tasks.notify_mail_sweep()["sent"] == 1
+    notice = smtp.messages[-1]
+    assert notice["Message-ID"] == row.message_id
+    assert notice["In-Reply-To"] == "<esc-1@hospital.example.cn>"
+    assert notice["Auto-Submitted"] == "auto-replied"
+    assert notice["X-Auto-Response-Suppress"] == "All"

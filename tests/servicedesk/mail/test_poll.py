@@ -127,3 +127,14 @@ def test_server_errors_are_recorded_on_the_mailbox(world: World, dovecot: Doveco
     mailbox.refresh_from_db()
     assert "AUTHENTICATIONFAILED" in mailbox.last_error or "failed" in mailbox.last_error
     assert InboundMail.objects.count() == 0
+
+
+def test_one_poller_per_mailbox_at_a_time(world: World, dovecot: Dovecot) -> None:
+    from opsassure.core.services import hold_lease
+    from opsassure.servicedesk.mail import tasks
+
+    mailbox = make_mailbox(dovecot, world.customer_a)
+    dovecot.deliver(mailbox.imap_username, mail("<lease@hospital>"))
+    assert hold_lease(f"sdmail-poll-{mailbox.pk}", "another-worker", 60)
+    assert tasks.poll_mailbox(mailbox.pk) == 0
+    assert InboundMail.objects.count() == 0

@@ -136,6 +136,9 @@ def poll(mailbox: Mailbox) -> PollResult:
                 )
             else:
                 raw, _ = _fetch(client, uid, "(UID RFC822.SIZE BODY.PEEK[])")
+                if not raw:  # expunged between SEARCH and FETCH: nothing to keep
+                    Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=uid).update(last_uid=uid)
+                    continue
                 mail, created = inbound.store_raw(mailbox, raw, uid=uid)
             if created:
                 result.stored += 1

@@ -2,16 +2,17 @@
 
 ``on_ticket_event`` (a receiver of ``servicedesk.signals.ticket_event``, which fires after the
 event's transaction committed) writes OutboundMail rows: public replies and status changes
-to the requester, assignment and SLA/escalation notices to staff, each rendered in the
+to the requester, customer replies and assignments to the assignee, each rendered in the
 recipient's language and threaded with Message-ID / In-Reply-To / References. The sender
-(``sending.send_due``) claims rows with a conditional UPDATE and sends them.
+(``sending.send_due``) claims rows with a conditional UPDATE and sends them — these and
+the SLA/escalation notices the escalation engine queues itself.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import formataddr, make_msgid
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 from opsassure.core.jobs import enqueue_on_commit
 from opsassure.core.models import User
 from opsassure.servicedesk.models import (
+    Channel,
     InboundMail,
     Mailbox,
     OutboundMail,
@@ -59,7 +61,8 @@ def on_ticket_event(sender: Any, event: TicketEvent, **_: Any) -> None:
     except Exception:
         logger.exception("could not queue mail for ticket event %s", event.pk)
         return
-    if mails:
+    # Escalation notices are queued by the escalation engine: send them now too.
+    if mails or (event.kind == Kind.ESCALATION and event.data.get("mails")):
         from opsassure.servicedesk.mail import tasks
 
         enqueue_on_commit(tasks.notify_send_mail)
@@ -94,13 +97,17 @@ def _is_staff(user: User | None) -> bool:
 
 
 def recipients_for(event: TicketEvent) -> list[tuple[str, Recipient]]:
-    """``(template, recipient)`` pairs for ``event``; empty when nobody is to be told."""
+    """``(template, recipient)`` pairs for ``event``; empty when nobody is to be told.
+
+    SLA warnings and escalations are not here: the escalation engine writes their
+    OutboundMail rows itself (``servicedesk.escalations``); this module sends them.
+    """
     ticket = event.ticket
     actor = event.actor
     found: list[tuple[str, Recipient | None]] = []
-    if event.kind == Kind.CREATED and ticket.channel == "email":
+    if event.kind == Kind.CREATED and ticket.channel == Channel.EMAIL:
         found.append(("created", requester_of(ticket)))
-    elif event.kind == Kind.REPLY and event.is_public:
+    elif event.kind in (Kind.REPLY, Kind.MAIL_IN) and event.is_public:
         if _is_staff(actor):
             found.append(("reply", requester_of(ticket)))
         elif ticket.assignee_id and ticket.assignee != actor:
@@ -108,12 +115,12 @@ def recipients_for(event: TicketEvent) -> list[tuple[str, Recipient]]:
     elif event.kind == Kind.STATUS and event.is_public:
         if actor is None or actor.pk != ticket.requester_id:
             found.append(("status", requester_of(ticket)))
-    elif event.kind == Kind.ASSIGNMENT:
-        if ticket.assignee_id and ticket.assignee_id != getattr(actor, "pk", None):
-            found.append(("assigned", _user_recipient(ticket.assignee)))
-    elif event.kind in (Kind.ESCALATION, Kind.SLA):
-        for user in _escalation_users(event):
-            found.append(("escalation", _user_recipient(user)))
+    elif (
+        event.kind == Kind.ASSIGNMENT
+        and ticket.assignee_id
+        and ticket.assignee_id != getattr(actor, "pk", None)
+    ):
+        found.append(("assigned", _user_recipient(ticket.assignee)))
     unique: dict[str, tuple[str, Recipient]] = {}
     for template, recipient in found:
         if recipient is not None and recipient.address not in unique:
@@ -121,23 +128,8 @@ def recipients_for(event: TicketEvent) -> list[tuple[str, Recipient]]:
     return list(unique.values())
 
 
-def _escalation_users(event: TicketEvent) -> list[User]:
-    ticket = event.ticket
-    ids = [int(pk) for pk in event.data.get("notify_user_ids", []) if str(pk).isdigit()]
-    if not ids:
-        ids = [pk for pk in (ticket.assignee_id,) if pk]
-        if ticket.team_id and ticket.team and ticket.team.lead_id:
-            ids.append(ticket.team.lead_id)
-    # Staff only: escalation notices carry internal detail.
-    return list(User.objects.filter(pk__in=ids, customer__isnull=True).order_by("pk"))
-
-
 def message_domain() -> str:
-    configured = str(getattr(settings, "EMAIL_MESSAGE_ID_DOMAIN", "") or "")
-    if configured:
-        return configured
-    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    return address.rsplit("@", 1)[-1] if "@" in address else "opsassure.localdomain"
+    return str(settings.EMAIL_MESSAGE_ID_DOMAIN or "localhost")
 
 
 def sender_mailbox(ticket: Ticket) -> Mailbox | None:
@@ -205,7 +197,6 @@ def render(template: str, event: TicketEvent, recipient: Recipient) -> tuple[str
             "customer_reply": _("Customer replied: %(title)s"),
             "status": _("Status %(status)s: %(title)s"),
             "assigned": _("Assigned to you: %(title)s"),
-            "escalation": _("Escalation: %(title)s"),
         }
         line = subjects[template] % {
             "title": ticket.title,

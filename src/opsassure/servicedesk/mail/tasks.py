@@ -6,13 +6,18 @@ Every task is idempotent: messages say "look at mailbox N / mail N"; the rows de
 from __future__ import annotations
 
 import logging
+import socket
+import uuid
 
 from celery import shared_task
 
+from opsassure.core.models.health import Lease
+from opsassure.core.services import hold_lease
 from opsassure.servicedesk.mail import imap, inbound, sending
 from opsassure.servicedesk.models import Mailbox
 
 logger = logging.getLogger(__name__)
+POLL_LEASE_SECONDS = 600.0
 
 
 @shared_task(name="opsassure.servicedesk.mail.tasks.poll_mailboxes", ignore_result=True)
@@ -34,10 +39,16 @@ def poll_mailbox(mailbox_id: int) -> int:
     mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
     if mailbox is None:
         return 0
+    # One poller per mailbox at a time (a slow poll must not overlap the next minute's).
+    lease, holder = f"sdmail-poll-{mailbox_id}", f"{socket.gethostname()}:{uuid.uuid4().hex}"
+    if not hold_lease(lease, holder, POLL_LEASE_SECONDS):
+        return 0
     try:
         result = imap.poll(mailbox)
     except imap.MailboxError:
         return 0
+    finally:
+        Lease.objects.filter(name=lease, holder=holder).delete()
     for mail_id in result.mail_ids:
         process_inbound_mail.delay(mail_id)
     return result.stored
