@@ -281,28 +281,37 @@ def test_provider_wide_mailbox_finds_the_customer_from_a_contact(
     assert unknown.state == "failed"
 
 
-def test_attachments_are_kept_and_an_oversized_one_is_dropped_with_a_note(
-    sd: World, desk: Mailbox, poll: Poll, settings: Any
+@override_settings(OPSASSURE_ATTACHMENT_MAX_BYTES=1000)
+def test_attachments_are_kept_and_refused_ones_are_dropped_with_a_note(
+    sd: World, desk: Mailbox, poll: Poll
 ) -> None:
     message = mail("<att@hospital.example.cn>")
     message.add_attachment(
         b"%PDF-1.4 small", maintype="application", subtype="pdf", filename="故障报告.pdf"
     )
-    limit = int(getattr(settings, "SERVICEDESK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+    message.add_attachment(b"\0" * 1001, maintype="application", subtype="pdf", filename="huge.pdf")
     message.add_attachment(
-        b"\0" * (limit + 1), maintype="application", subtype="pdf", filename="huge.pdf"
+        b"<script>alert(1)</script>", maintype="text", subtype="html", filename="x.html"
     )
     [stored] = poll(desk, message)
     assert stored.state == "processed", stored.error
     ticket = stored.ticket
     assert ticket is not None
-    assert list(Attachment.objects.filter(ticket=ticket).values_list("filename", "size")) == [
-        ("故障报告.pdf", 14)
+    kept = Attachment.objects.filter(ticket=ticket)
+    assert list(kept.values_list("filename", "size", "content_type", "is_public")) == [
+        ("故障报告.pdf", 14, "application/pdf", True)
     ]
-    note = TicketEvent.objects.get(ticket=ticket, kind=TicketEvent.Kind.NOTE)
-    assert "huge.pdf" in note.body
-    assert note.is_public is False
+    notes = list(
+        TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.NOTE)
+        .order_by("pk")
+        .values_list("body", "is_public")
+    )
+    assert len(notes) == 2
+    assert "huge.pdf" in notes[0][0]
+    assert "x.html" in notes[1][0]
+    assert [public for _body, public in notes] == [False, False]
     assert "huge.pdf" in stored.error
+    assert "x.html" in stored.error
 
 
 def test_mail_to_a_closed_ticket_opens_a_new_one(sd: World, desk: Mailbox, poll: Poll) -> None:
