@@ -179,3 +179,25 @@ def test_auditor_reads_but_cannot_reprocess(world: World) -> None:
     assert client.post(f"{INBOUND}{mail.pk}/reprocess/").status_code == 403
     outsider = api_as(make_user("nobody_special", None))
     assert outsider.get(f"{INBOUND}{mail.pk}/").status_code in {403, 404}
+
+
+def test_inbound_lists_do_not_grow_queries_with_rows(
+    world: World, django_assert_max_num_queries: Any
+) -> None:
+    mail = _failed_mail(world)
+    for number in range(30):
+        InboundMail.objects.create(
+            mailbox=mail.mailbox,
+            message_id=f"<n-{number}@example.cn>",
+            raw=b"x" * 10_000,
+            subject=f"subject {number}",
+            state=InboundMail.State.IGNORED,
+        )
+    client = Client()
+    client.force_login(world.manager)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("sdmail:inbound-list")).status_code == 200
+    api = api_as(world.manager)
+    with django_assert_max_num_queries(10):
+        response = api.get(INBOUND)
+    assert response.json()["count"] == 31

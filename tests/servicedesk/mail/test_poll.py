@@ -138,3 +138,31 @@ def test_one_poller_per_mailbox_at_a_time(world: World, dovecot: Dovecot) -> Non
     assert hold_lease(f"sdmail-poll-{mailbox.pk}", "another-worker", 60)
     assert tasks.poll_mailbox(mailbox.pk) == 0
     assert InboundMail.objects.count() == 0
+
+
+def test_poll_mail_command_and_the_every_minute_schedules(world: World, dovecot: Dovecot) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    from opsassure.servicedesk.mail.schedule import ensure_mail_schedule
+
+    mailbox = make_mailbox(dovecot, world.customer_a)
+    dovecot.deliver(mailbox.imap_username, mail("<cmd@hospital>", body="no sender match"))
+    out = StringIO()
+    call_command("poll_mail", "--mailbox", str(mailbox.pk), "--no-send", stdout=out)
+    assert "fetched 1, stored 1, duplicates 0" in out.getvalue()
+    # Nobody at the hospital has that address: kept for inspection, not lost.
+    assert InboundMail.objects.get().state == InboundMail.State.FAILED
+
+    ensure_mail_schedule()
+    ensure_mail_schedule()  # idempotent: run after every migrate
+    schedules = {
+        task.task: (task.interval.every, task.interval.period, task.enabled)
+        for task in PeriodicTask.objects.filter(task__startswith="opsassure.servicedesk.mail.")
+    }
+    assert schedules == {
+        "opsassure.servicedesk.mail.tasks.poll_mailboxes": (1, "minutes", True),
+        "opsassure.servicedesk.mail.tasks.notify_mail_sweep": (1, "minutes", True),
+    }
