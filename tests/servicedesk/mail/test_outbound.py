@@ -149,7 +149,10 @@ def test_status_change_is_mailed_to_the_requester(
     )
     to_customer = [m for m in smtp.messages[sent_before:] if m["To"] == CUSTOMER]
     assert len(to_customer) == 1
-    assert "Status" in to_customer[0]["Subject"]
+    assert to_customer[0]["Subject"].strip() == (
+        f"[{ticket.number}] Status In progress: VPN 无法连接"
+    )
+    assert "Status: In progress" in to_customer[0].get_content()
 
 
 def test_failed_sends_back_off_then_give_up(

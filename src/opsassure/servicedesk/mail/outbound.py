@@ -32,6 +32,7 @@ from opsassure.servicedesk.models import (
     OutboundMail,
     Ticket,
     TicketEvent,
+    TicketStatus,
 )
 
 logger = logging.getLogger(__name__)
@@ -191,6 +192,13 @@ def render(template: str, event: TicketEvent, recipient: Recipient) -> tuple[str
     """Subject and body of one notification in the recipient's language."""
     ticket = event.ticket
     with translation.override(recipient.language):
+        # The status the event moved to (the ticket may have moved on since).
+        moved_to = event.data.get("to") if event.kind == Kind.STATUS else None
+        status = (
+            str(TicketStatus(moved_to).label)
+            if moved_to in TicketStatus.values
+            else ticket.get_status_display()
+        )
         subjects = {
             "created": _("Ticket received: %(title)s"),
             "reply": _("Re: %(title)s"),
@@ -198,10 +206,7 @@ def render(template: str, event: TicketEvent, recipient: Recipient) -> tuple[str
             "status": _("Status %(status)s: %(title)s"),
             "assigned": _("Assigned to you: %(title)s"),
         }
-        line = subjects[template] % {
-            "title": ticket.title,
-            "status": ticket.get_status_display(),
-        }
+        line = subjects[template] % {"title": ticket.title, "status": status}
         subject = f"[{ticket.number}] {line}"
         body = render_to_string(
             "sdmail/mail/notification.txt",
@@ -209,7 +214,7 @@ def render(template: str, event: TicketEvent, recipient: Recipient) -> tuple[str
                 "template": template,
                 "ticket": ticket,
                 "event": event,
-                "status": ticket.get_status_display(),
+                "status": status,
                 "priority": ticket.get_priority_display(),
                 "link": ticket_link(ticket),
                 "for_staff": recipient.user is not None and _is_staff(recipient.user),

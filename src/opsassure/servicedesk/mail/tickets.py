@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from opsassure.core.models import Customer, CustomerContact, User
-from opsassure.servicedesk import services
+from opsassure.servicedesk import services, workflow
 from opsassure.servicedesk.errors import (
     AttachmentTooLarge,
     AttachmentTypeRefused,
@@ -30,11 +30,9 @@ from opsassure.servicedesk.models import (
     OutboundMail,
     Ticket,
     TicketEvent,
-    TicketStatus,
 )
 
 logger = logging.getLogger(__name__)
-CLOSED = (TicketStatus.CLOSED, TicketStatus.CANCELLED)
 
 
 class UnknownSenderError(Exception):
@@ -148,7 +146,7 @@ def import_mail(mail: InboundMail) -> None:
         mail.save(update_fields=["sender", "subject", "state", "error", "next_attempt_at"])
         return
     ticket = find_ticket(parsed, mailbox)
-    if ticket is not None and ticket.status in CLOSED:
+    if ticket is not None and ticket.status in workflow.FINAL_STATUSES:
         ticket = None  # a closed ticket is not reopened by mail: a new one is opened
     notes: list[str] = []
     if ticket is not None:
