@@ -46,7 +46,15 @@ from opsassure.cmdb.models import (
 )
 from opsassure.core import audit
 from opsassure.core.models import ApiToken, AuditEvent, Customer, CustomerContact, Team, User
-from opsassure.servicedesk.models import Attachment, Escalation, Rating, SlaClock, Ticket
+from opsassure.servicedesk.models import (
+    Attachment,
+    Escalation,
+    InboundMail,
+    Mailbox,
+    Rating,
+    SlaClock,
+    Ticket,
+)
 from tests.conftest import World, make_user
 
 _counter = itertools.count(1)
@@ -374,6 +382,36 @@ def _ola_target(world: World, customer: Customer) -> Sample:
     return Sample(OlaTarget.objects.get(policy=policy), policy.code)
 
 
+def _mailbox_for(customer: Customer) -> Mailbox:
+    number = next(_counter)
+    return Mailbox.objects.create(
+        customer=customer,
+        name=f"Mailbox-{customer.code}-{number}",
+        address=f"desk-{customer.code.lower()}-{number}@desk.example.cn",
+        imap_host="imap.example.cn",
+        imap_username=f"desk-{number}",
+        imap_password="imap-secret",
+    )
+
+
+def _mailbox(world: World, customer: Customer) -> Sample:
+    mailbox = _mailbox_for(customer)
+    return Sample(mailbox, mailbox.name)
+
+
+def _inbound_mail(world: World, customer: Customer) -> Sample:
+    subject = f"Inbound-{customer.code}-{next(_counter)}"
+    mail = InboundMail.objects.create(
+        mailbox=_mailbox_for(customer),
+        message_id=f"<{subject}@example.cn>",
+        raw=f"Subject: {subject}\r\n\r\nbody".encode(),
+        subject=subject,
+        state=InboundMail.State.FAILED,
+        error="Unknown sender",
+    )
+    return Sample(mail, subject)
+
+
 FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Customer: _customer,
     CustomerContact: _contact,
@@ -408,4 +446,6 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     PriorityMatrixCell: _matrix_cell,
     SlaTarget: _sla_target,
     OlaTarget: _ola_target,
+    Mailbox: _mailbox,
+    InboundMail: _inbound_mail,
 }

@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "opsassure.cmdb",
     "opsassure.catalog",
     "opsassure.servicedesk",
+    "opsassure.servicedesk.mail",
     "opsassure.web",
 ]
 
@@ -363,6 +364,28 @@ DJANGO_CELERY_BEAT_TZ_AWARE = True
 
 HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_SECONDS", 15)
 HEARTBEAT_MAX_AGE_SECONDS = env_int("HEARTBEAT_MAX_AGE_SECONDS", 90)
+
+# --- E-mail (service desk channel: SMTP out; IMAP mailboxes are rows of servicedesk.Mailbox) --
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "OpsAssure <opsassure@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Right-hand side of the Message-IDs we generate (default: the domain of EMAIL_FROM).
+EMAIL_MESSAGE_ID_DOMAIN = env("EMAIL_MESSAGE_ID_DOMAIN") or (
+    DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") if "@" in DEFAULT_FROM_EMAIL else "localhost"
+)
+OPSASSURE_MAIL_DOMAIN = EMAIL_MESSAGE_ID_DOMAIN  # read by servicedesk.conf.mail_domain()
+# Inbound limits: larger messages are kept (headers only) for inspection, not imported.
+EMAIL_MAX_MESSAGE_BYTES = env_int("EMAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
+EMAIL_MAX_HEADER_BYTES = env_int("EMAIL_MAX_HEADER_BYTES", 64 * 1024)
+EMAIL_SEND_MAX_ATTEMPTS = env_int("EMAIL_SEND_MAX_ATTEMPTS", 6)
+EMAIL_IMAP_TIMEOUT = env_int("EMAIL_IMAP_TIMEOUT", 60)
 
 # --- Metrics endpoint access -------------------------------------------------------------------
 METRICS_TOKEN = env("METRICS_TOKEN")

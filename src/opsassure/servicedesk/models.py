@@ -561,8 +561,17 @@ class Mailbox(AuditedModel):
 
     objects = TenantQuerySet.as_manager()
 
+    # The IMAP password never reaches the audit trail (nor any API answer).
     audit_exclude = frozenset(
-        {"created_at", "updated_at", "last_uid", "uid_validity", "last_polled_at", "last_error"}
+        {
+            "created_at",
+            "updated_at",
+            "imap_password",
+            "last_uid",
+            "uid_validity",
+            "last_polled_at",
+            "last_error",
+        }
     )
 
     class Meta:
@@ -572,6 +581,9 @@ class Mailbox(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sdmail:mailbox-detail", args=[self.pk])
 
 
 class InboundMail(models.Model):
@@ -605,6 +617,9 @@ class InboundMail(models.Model):
         verbose_name=_("ticket"),
     )
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    # While processing: the claim's expiry; after a failure: when the sweep may retry (NULL:
+    # no retry left). Claimed with a conditional UPDATE on ``attempts``.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -617,10 +632,16 @@ class InboundMail(models.Model):
                 fields=["mailbox", "message_id"], name="sd_inbound_unique_message"
             )
         ]
-        indexes = [models.Index(fields=["state", "received_at"], name="sd_inbound_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "received_at"], name="sd_inbound_state_idx"),
+            models.Index(fields=["state", "next_attempt_at"], name="sd_inbound_retry_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.subject or self.message_id
+
+    def get_absolute_url(self) -> str:
+        return reverse("sdmail:inbound-detail", args=[self.pk])
 
 
 class OutboundMail(models.Model):
@@ -650,6 +671,8 @@ class OutboundMail(models.Model):
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Earliest instant a sender may claim the row (claim lease, then retry backoff).
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
 
     objects = TicketChildQuerySet.as_manager()
 
@@ -657,7 +680,10 @@ class OutboundMail(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("outbound e-mail")
         verbose_name_plural = _("outbound e-mails")
-        indexes = [models.Index(fields=["state", "created_at"], name="sd_outbound_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="sd_outbound_state_idx"),
+            models.Index(fields=["state", "next_attempt_at"], name="sd_outbound_retry_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.subject
