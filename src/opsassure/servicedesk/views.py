@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -33,9 +33,6 @@ from opsassure.servicedesk.views_common import (
     sla_clocks_prefetch,
     visible_tickets,
 )
-
-# "Breaching soon": a running SLA clock past its first warning or due within this window.
-BREACHING_WINDOW = dt.timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -82,10 +79,12 @@ def queue_queryset(queue: str, user: Any, now: dt.datetime) -> QuerySet[Ticket]:
     if queue == "unassigned":
         return tickets.filter(assignee__isnull=True)
     if queue == "breaching":
+        # A running SLA clock past the policy's first warning threshold (or already late).
         soon = SlaClock.objects.filter(
-            ticket=OuterRef("pk"), team__isnull=True, state=SlaClock.State.RUNNING
-        ).filter(
-            Q(warn_first_at__lte=now) | Q(due_at__lte=now + BREACHING_WINDOW) | Q(breached=True)
+            ticket=OuterRef("pk"),
+            team__isnull=True,
+            state=SlaClock.State.RUNNING,
+            warn_first_at__lte=now,
         )
         return tickets.filter(Exists(soon))
     return tickets
@@ -174,6 +173,5 @@ class QueueView(ScopedListView):
             selected_priorities=self.request.GET.getlist("priority"),
             full_querystring=query.urlencode(),
             can_create=self.request.user.has_perm("servicedesk.add_ticket"),
-            breaching_hours=int(BREACHING_WINDOW.total_seconds() // 3600),
         )
         return context
