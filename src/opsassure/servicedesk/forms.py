@@ -122,6 +122,8 @@ class PhoneTicketForm(forms.Form):
         queryset=ConfigurationItem.objects.none(),
         required=False,
         label=_("Affected configuration items"),
+        help_text=_("Ctrl-click (⌘-click) to choose several."),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
     )
     impact = forms.TypedChoiceField(
         choices=Impact.choices, coerce=int, initial=Impact.MEDIUM, label=_("Impact")

@@ -57,10 +57,8 @@ SORTS: dict[str, list[Any]] = {
     "priority": ["priority", "-created_at", "-id"],
     "created": ["-created_at", "-id"],
     "due": [F("resolution_due").asc(nulls_last=True), "id"],
-    "number": ["number"],
 }
 SORT_HEADERS = [
-    ("number", gettext_lazy("Number")),
     ("priority", gettext_lazy("Priority")),
     ("created", gettext_lazy("Opened")),
     ("due", gettext_lazy("SLA")),
@@ -140,8 +138,10 @@ class QueueView(ScopedListView):
             if isinstance(field, forms.ModelChoiceField):
                 field.empty_label = _("All")
             elif isinstance(field, forms.ChoiceField) and not field.widget.allow_multiple_selected:
+                # django-filter adds the empty choice itself (labelled empty_label).
                 choices: list[Any] = list(cast(Any, field.choices))
-                field.choices = [("", _("All")), *[c for c in choices if c[0] != ""]]
+                cast(Any, field).empty_label = _("All")
+                field.choices = [c for c in choices if c[0] != ""]
         rows = []
         for ticket in context["object_list"]:
             ticket.priority_badge = PRIORITY_BADGES.get(ticket.priority, "bg-secondary-lt")

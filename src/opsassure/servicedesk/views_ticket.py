@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from opsassure.cmdb.models import ConfigurationItem
 from opsassure.core.auth import request_user
@@ -64,6 +65,16 @@ NEEDS_FIELDS = {
     TicketStatus.RESOLVED: ["resolution_code", "resolution_note"],
     TicketStatus.CANCELLED: ["comment"],
     TicketStatus.REOPENED: ["comment"],
+}
+# Buttons say what the move does (the status names alone read oddly as verbs).
+TRANSITION_LABELS = {
+    TicketStatus.ASSIGNED: gettext_lazy("Back to the queue"),
+    TicketStatus.IN_PROGRESS: gettext_lazy("Start work"),
+    TicketStatus.PENDING: gettext_lazy("Set pending"),
+    TicketStatus.RESOLVED: gettext_lazy("Resolve"),
+    TicketStatus.CLOSED: gettext_lazy("Close"),
+    TicketStatus.REOPENED: gettext_lazy("Reopen"),
+    TicketStatus.CANCELLED: gettext_lazy("Cancel ticket"),
 }
 TRANSITION_STYLE = {
     TicketStatus.ASSIGNED: ("user-check", "btn-outline-secondary"),
@@ -118,7 +129,6 @@ def allowed_transitions(user: User, ticket: Ticket) -> list[str]:
 def transition_choices(
     user: User, ticket: Ticket, bound: TransitionForm | None
 ) -> list[TransitionChoice]:
-    labels = dict(TicketStatus.choices)
     choices = []
     for target in allowed_transitions(user, ticket):
         if bound is not None and bound.data.get("to") == target:
@@ -129,7 +139,8 @@ def transition_choices(
         icon, css = TRANSITION_STYLE.get(
             TicketStatus(target), ("arrow-right", "btn-outline-secondary")
         )
-        choices.append(TransitionChoice(target, str(labels.get(target, target)), icon, css, fields))
+        label = str(TRANSITION_LABELS.get(TicketStatus(target), target))
+        choices.append(TransitionChoice(target, label, icon, css, fields))
     return choices
 
 
