@@ -36,6 +36,8 @@ from opsassure.cmdb.models import (
 )
 from opsassure.core import audit
 from opsassure.core.models import ApiToken, AuditEvent, Customer, CustomerContact, Team, User
+from opsassure.servicedesk import services as servicedesk_services
+from opsassure.servicedesk.models import Ticket
 from tests.conftest import World, make_user
 
 _counter = itertools.count(1)
@@ -263,6 +265,15 @@ def _calendar_day(world: World, customer: Customer) -> Sample:
     return Sample(day, name)
 
 
+def _ticket(world: World, customer: Customer) -> Sample:
+    # Shared with the customer, so that every customer persona of A is a positive control.
+    title = f"ticket-{customer.code}-{next(_counter)}"
+    ticket = servicedesk_services.create_ticket(
+        actor=None, customer=customer, title=title, shared_with_customer=True
+    )
+    return Sample(ticket, title)
+
+
 FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Customer: _customer,
     CustomerContact: _contact,
@@ -287,4 +298,5 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     ServiceCalendar: _calendar,
     WorkingInterval: _working_interval,
     CalendarDay: _calendar_day,
+    Ticket: _ticket,
 }

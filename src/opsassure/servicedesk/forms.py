@@ -7,7 +7,7 @@ so a forged id of another customer's row is "Select a valid choice", never a wri
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django import forms
@@ -96,6 +96,10 @@ class TicketFilterSet(django_filters.FilterSet):
         return queryset.filter(is_major=True) if value else queryset
 
 
+def _choices(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    return cast(forms.ModelChoiceField[Any], form.fields[name])
+
+
 def _with_empty(choices: Any, label: Any = "—") -> list[tuple[Any, Any]]:
     return [("", label), *choices]
 
@@ -144,12 +148,12 @@ class PhoneTicketForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         customers = scoped(Customer, user).filter(status=Customer.Status.ACTIVE).order_by("name")
-        self.fields["customer"].queryset = customers
+        _choices(self, "customer").queryset = customers
         customer = self.selected_customer()
-        self.fields["requester_contact"].queryset = contacts_for(user, customer)
-        self.fields["service"].queryset = services_for(user, customer)
-        self.fields["cis"].queryset = cis_for(user, customer)
-        self.fields["team"].queryset = scoped(Team, user).filter(is_active=True).order_by("code")
+        _choices(self, "requester_contact").queryset = contacts_for(user, customer)
+        _choices(self, "service").queryset = services_for(user, customer)
+        _choices(self, "cis").queryset = cis_for(user, customer)
+        _choices(self, "team").queryset = scoped(Team, user).filter(is_active=True).order_by("code")
         style(self)
         self.fields["customer"].widget.attrs["autofocus"] = True
 
@@ -226,7 +230,7 @@ class PortalTicketForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         customer = user.customer
-        self.fields["service"].queryset = services_for(user, customer)
+        _choices(self, "service").queryset = services_for(user, customer)
         style(self)
         self.fields["kind"].widget.attrs["class"] = "form-check-input"
 
@@ -250,10 +254,10 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, ticket: Ticket, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = (
+        _choices(self, "team").queryset = (
             scoped(Team, user).filter(is_active=True, customers=ticket.customer_id).order_by("code")
         )
-        self.fields["assignee"].queryset = staff_users(user, ticket.customer)
+        _choices(self, "assignee").queryset = staff_users(user, ticket.customer)
         style(self)
 
     def clean(self) -> dict[str, Any]:

@@ -24,13 +24,13 @@ from opsassure.servicedesk.models import (
     TicketStatus,
 )
 
-PRIORITY_BADGES = {
+PRIORITY_BADGES: dict[int, str] = {
     1: "bg-red text-red-fg",
     2: "bg-orange text-orange-fg",
     3: "bg-azure-lt",
     4: "bg-secondary-lt",
 }
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     TicketStatus.NEW: "bg-blue-lt",
     TicketStatus.ASSIGNED: "bg-indigo-lt",
     TicketStatus.IN_PROGRESS: "bg-cyan-lt",
@@ -41,7 +41,7 @@ STATUS_BADGES = {
     TicketStatus.CANCELLED: "bg-secondary-lt",
 }
 METRIC_ORDER = [SlaMetric.RESPONSE, SlaMetric.ARRIVAL, SlaMetric.RESOLUTION]
-METRIC_SHORT = {
+METRIC_SHORT: dict[str, Any] = {
     SlaMetric.RESPONSE: gettext_lazy("Response"),
     SlaMetric.ARRIVAL: gettext_lazy("Arrival"),
     SlaMetric.RESOLUTION: gettext_lazy("Resolution"),

@@ -178,9 +178,10 @@ def describe_event(event: TicketEvent) -> str:
 
 def _field_label(name: str) -> str:
     try:
-        return str(Ticket._meta.get_field(name).verbose_name)
+        field = Ticket._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    return str(getattr(field, "verbose_name", name))
 
 
 def event_rows(user: User, ticket: Ticket) -> list[dict[str, Any]]:
