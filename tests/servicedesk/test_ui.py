@@ -20,7 +20,7 @@ from opsassure.catalog.policies import ensure_default_policy
 from opsassure.cmdb import services as cmdb_services
 from opsassure.cmdb.models import CIType
 from opsassure.core.models import CustomerContact, User
-from opsassure.servicedesk import services
+from opsassure.servicedesk import ratings, services
 from opsassure.servicedesk.models import (
     Attachment,
     Rating,
@@ -361,15 +361,15 @@ def test_attachments_private_and_public(desk: World) -> None:
         assert response.status_code == 302, html(response)[:500]
     public_file = Attachment.objects.get(ticket=ticket, filename="public.txt")
     private_file = Attachment.objects.get(ticket=ticket, filename="private.txt")
-    download = client.get(f"{url}attachments/{private_file.pk}/")
+    download = client.get(f"/servicedesk/attachments/{private_file.pk}/")
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == b"log line\n"
     customer = browser(desk.customer_a_user)
-    assert customer.get(f"{url}attachments/{public_file.pk}/").status_code == 200
-    assert customer.get(f"{url}attachments/{private_file.pk}/").status_code == 404
+    assert customer.get(f"/servicedesk/attachments/{public_file.pk}/").status_code == 200
+    assert customer.get(f"/servicedesk/attachments/{private_file.pk}/").status_code == 404
     assert "private.txt" not in html(customer.get(url))
     other = browser(desk.customer_b_user)
-    assert other.get(f"{url}attachments/{public_file.pk}/").status_code == 404
+    assert other.get(f"/servicedesk/attachments/{public_file.pk}/").status_code == 404
 
 
 def test_refused_attachment_type_is_a_message(desk: World) -> None:
@@ -541,3 +541,30 @@ def test_portal_reopen(desk: World) -> None:
 def test_portal_new_is_for_customer_users(desk: World) -> None:
     assert browser(desk.engineer_a).get("/servicedesk/portal/new/").status_code == 403
     assert browser(desk.engineer_a).get("/servicedesk/portal/").status_code == 302
+
+
+def test_rating_link_works_without_login_once(desk: World) -> None:
+    ticket = ticket_for(desk, "Rated by mail", requester=desk.customer_a_user)
+    services.transition(
+        ticket,
+        actor=desk.engineer_a,
+        to="resolved",
+        resolution_code="solved",
+        resolution_note="Done",
+    )
+    url = f"/servicedesk/rate/{ratings.make_token(ticket)}/"
+    anonymous = Client(HTTP_ACCEPT_LANGUAGE="en")
+    page = anonymous.get(url)
+    assert page.status_code == 200
+    assert ticket.number in html(page)
+    assert "Done" not in html(page)  # the link shows number and title, nothing more
+    assert anonymous.post(url, {"score": 9}).status_code == 400
+    assert Rating.objects.filter(ticket=ticket).count() == 0
+    assert anonymous.post(url, {"score": 4, "comment": "ok"}).status_code == 200
+    assert Rating.objects.get(ticket=ticket).score == 4
+    again = anonymous.get(url)
+    assert "already been rated" in html(again)
+    assert 'data-testid="rating-form"' not in html(again)
+    forged = anonymous.get(f"/servicedesk/rate/{ratings.make_token(ticket)}x/")
+    assert forged.status_code == 400
+    assert "not valid" in html(forged)

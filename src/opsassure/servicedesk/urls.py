@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from opsassure.servicedesk import views, views_actions, views_create, views_portal, views_ticket
+from opsassure.servicedesk import (
+    downloads,
+    views,
+    views_actions,
+    views_create,
+    views_portal,
+    views_rating,
+    views_ticket,
+)
 
 app_name = "servicedesk"
 
@@ -33,14 +41,13 @@ urlpatterns = [
     path("tickets/<int:pk>/classify/", views_actions.classify, name="ticket-classify"),
     path("tickets/<int:pk>/attach/", views_actions.attach, name="ticket-attach"),
     path("tickets/<int:pk>/rate/", views_actions.rate, name="ticket-rate"),
-    path(
-        "tickets/<int:pk>/attachments/<int:attachment_id>/",
-        views_actions.download,
-        name="attachment-download",
-    ),
+    # Files: Attachment.objects.visible_to(user), served as downloads (never inline).
+    path("attachments/<int:pk>/", downloads.attachment_download, name="attachment-download"),
     # Customer portal.
     path("portal/", views_portal.portal_list, name="portal"),
     path("portal/new/", views_portal.portal_new, name="portal-new"),
+    # The e-mailed satisfaction link: no login, the signed token is the credential.
+    path("rate/<str:token>/", views_rating.rate_link, name="rate-link"),
     # TODO(integrator): add the KPI dashboard routes of the sd-kpi branch here:
     # path("", include("opsassure.servicedesk.urls_kpi")),
 ]

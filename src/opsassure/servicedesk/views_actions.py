@@ -1,5 +1,5 @@
 """Ticket actions posted from the ticket page: reply, internal note, assign, status moves,
-arrival, impact/urgency/priority, attachments, rating, and attachment downloads.
+arrival, impact/urgency/priority, attachments and rating. (Downloads: ``downloads.py``.)
 
 Each action checks its form, calls one service, and redirects to the ticket (POST, redirect,
 GET). A refusal of the service (a move not allowed from here, a file too large, …) is shown
@@ -16,10 +16,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from opsassure.core.auth import request_user
 from opsassure.servicedesk import services
@@ -292,28 +292,3 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         _("Thank you for your rating."),
     )
-
-
-@login_required
-@permission_required("servicedesk.view_ticket", raise_exception=True)
-@require_GET
-def download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
-    """Served only to those who may see the ticket, and (private files) its internal side."""
-    from opsassure.servicedesk.views_common import visible_attachments
-
-    ticket = get_ticket(request, pk)
-    attachment = visible_attachments(request.user, ticket).filter(pk=attachment_id).first()
-    if attachment is None:
-        raise Http404(_("No such attachment."))
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, OSError) as error:
-        raise Http404(_("The file is missing from storage.")) from error
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
