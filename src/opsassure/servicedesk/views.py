@@ -15,6 +15,7 @@ from typing import Any, cast
 from django import forms
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -143,7 +144,10 @@ class QueueView(ScopedListView):
                 cast(Any, field).empty_label = _("All")
                 field.choices = [c for c in choices if c[0] != ""]
         rows = []
+        # One reverse() for the page, not two per row: a noticeable share of a 50-row page.
+        detail_url = reverse("servicedesk:ticket-detail", args=[0])[: -len("0/")]
         for ticket in context["object_list"]:
+            ticket.url = f"{detail_url}{ticket.pk}/"
             ticket.priority_badge = PRIORITY_BADGES.get(ticket.priority, "bg-secondary-lt")
             ticket.status_badge = STATUS_BADGES.get(ticket.status, "bg-secondary-lt")
             ticket.sla = headline_clock(ticket, self.now)
