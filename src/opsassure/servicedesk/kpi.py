@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -74,6 +75,13 @@ RESOLUTION_RATE_VARIANTS: dict[str, Promise] = {
     "within_sla": _("resolved within the resolution target ÷ received"),
 }
 DEFAULT_RESOLUTION_RATE = "resolved"
+
+
+def default_resolution_rate() -> str:
+    """The site's resolution-rate variant: setting ``SERVICEDESK_RESOLUTION_RATE``."""
+    configured = getattr(settings, "SERVICEDESK_RESOLUTION_RATE", DEFAULT_RESOLUTION_RATE)
+    return configured if configured in RESOLUTION_RATE_VARIANTS else DEFAULT_RESOLUTION_RATE
+
 
 # (key, label, lower bound in days inclusive, upper bound in days exclusive or None)
 BACKLOG_BUCKETS: list[tuple[str, Promise, int, int | None]] = [
