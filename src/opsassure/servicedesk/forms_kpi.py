@@ -57,6 +57,7 @@ class KpiFilterForm(forms.Form):
     )
     month = forms.DateField(
         input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
         required=False,
         label=_("Month"),
         help_text=_("YYYY-MM; replaces from/to."),
@@ -74,10 +75,16 @@ class KpiFilterForm(forms.Form):
         self.zone = user_zone(user)
         # "from" is a Python keyword: declared here.
         self.fields["from"] = forms.DateField(
-            required=False, label=_("From"), help_text=_("First day, in your time zone.")
+            required=False,
+            label=_("From"),
+            help_text=_("First day, in your time zone."),
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         )
         self.fields["to"] = forms.DateField(
-            required=False, label=_("To"), help_text=_("Last day (included).")
+            required=False,
+            label=_("To"),
+            help_text=_("Last day (included)."),
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         )
         fields: Any = self.fields
         fields["customer"].queryset = Customer.objects.visible_to(user).order_by("name")
@@ -94,6 +101,16 @@ class KpiFilterForm(forms.Form):
             fields["assignee"].queryset = User.objects.filter(
                 customer__isnull=True, is_active=True
             ).order_by("username")
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+        self.staff = staff
+
+    def ui_fields(self) -> list[forms.BoundField]:
+        """The fields the dashboard shows (teams and engineers to provider staff only)."""
+        names = ["customer", "service", "team", "assignee", "priority", "kind"]
+        names += ["month", "from", "to"]
+        return [self[name] for name in names if self.staff or name not in ("team", "assignee")]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
