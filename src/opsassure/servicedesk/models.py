@@ -16,6 +16,13 @@ from django.utils.translation import gettext_lazy as _
 
 from opsassure.catalog.models import Impact, Priority, SlaMetric, Urgency
 from opsassure.core.models import AuditedModel, TenantQuerySet
+from opsassure.servicedesk.querysets import (
+    AttachmentQuerySet,
+    SlaClockQuerySet,
+    TicketChildQuerySet,
+    TicketEventQuerySet,
+    TicketQuerySet,
+)
 
 
 class TicketKind(models.TextChoices):
@@ -204,7 +211,7 @@ class Ticket(AuditedModel):
     # The external thread (first Message-ID we sent or received) for mail threading.
     mail_thread_id = models.CharField(max_length=255, blank=True, editable=False)
 
-    objects = TenantQuerySet.as_manager()
+    objects = TicketQuerySet.as_manager()
 
     audit_exclude = frozenset(
         {
@@ -232,6 +239,7 @@ class Ticket(AuditedModel):
         permissions = [
             ("work_ticket", _("Can work tickets (assign, transition, internal notes)")),
             ("view_internal_notes", _("Can see internal notes")),
+            ("view_customer_tickets", _("Can see all tickets of their customer")),
         ]
 
     def __str__(self) -> str:
@@ -298,7 +306,7 @@ class TicketEvent(models.Model):
     data = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = TicketEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["ticket_id", "created_at", "id"]
@@ -346,7 +354,7 @@ class Attachment(models.Model):
     )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = AttachmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["ticket_id", "created_at", "id"]
@@ -395,6 +403,7 @@ class SlaClock(models.Model):
     target_minutes = models.PositiveIntegerField(_("target (business minutes)"))
     started_at = models.DateTimeField(_("started at"))
     elapsed_seconds = models.PositiveIntegerField(_("business seconds banked"), default=0)
+    wall_seconds = models.PositiveIntegerField(_("wall seconds banked"), default=0)
     running_since = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(_("due at"), null=True, blank=True)
     warn_first_at = models.DateTimeField(null=True, blank=True)
@@ -406,7 +415,7 @@ class SlaClock(models.Model):
     stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
     fence = models.PositiveIntegerField(default=0)
 
-    objects = TenantQuerySet.as_manager()
+    objects = SlaClockQuerySet.as_manager()
 
     class Meta:
         ordering = ["ticket_id", "metric"]
@@ -449,7 +458,7 @@ class Escalation(models.Model):
     actions = models.JSONField(_("actions"), default=list)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = TicketChildQuerySet.as_manager()
 
     class Meta:
         ordering = ["ticket_id", "created_at"]
@@ -489,7 +498,7 @@ class Rating(models.Model):
     )
     created_at = models.DateTimeField(_("rated at"), auto_now_add=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = TicketChildQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -642,7 +651,7 @@ class OutboundMail(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = TicketChildQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

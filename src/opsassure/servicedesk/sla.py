@@ -1,0 +1,589 @@
+"""SLA and OLA clocks of a ticket: start, pause, resume, stop, retarget — and the sweep.
+
+Called by ``servicedesk.services`` only (inside its transaction); nothing here decides a
+workflow rule. The rules this module keeps:
+
+- A clock measures business time of its calendar. ``elapsed_seconds`` is what was banked;
+  while running, the time since ``running_since`` comes on top. Every state change banks
+  first, so pausing, resuming and retargeting never lose or double-count time.
+- ``due_at``, ``warn_first_at``, ``warn_second_at`` and ``next_check_at`` are computed when
+  the clock starts, resumes or is retargeted, and stored. A calendar edit later changes
+  nothing on its own: deadlines are recomputed only on such an explicit event.
+- Every write bumps ``fence``. The sweep claims a clock with ``UPDATE … WHERE fence = read``
+  and acts only if it changed exactly one row, so N workers fire each warning and each
+  breach exactly once (the ``Escalation`` unique constraint is the second lock on the door).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from opsassure.catalog.business_time import BusinessCalendar
+from opsassure.catalog.models import OlaTarget, SlaMetric, SlaPolicy, SlaTarget
+from opsassure.catalog.queries import business_calendar
+from opsassure.servicedesk.models import SlaClock, Ticket
+
+logger = logging.getLogger(__name__)
+
+WARNING_1 = "warning_1"
+WARNING_2 = "warning_2"
+BREACH = "breach"
+TRIGGERS = (WARNING_1, WARNING_2, BREACH)
+DEFAULT_WARN_PERCENTS = (75, 90)
+# Clock fields a state change writes (the sweep writes fewer, through its conditional UPDATE).
+_STATE_FIELDS = [
+    "state",
+    "calendar",
+    "calendar_revision",
+    "target_minutes",
+    "elapsed_seconds",
+    "wall_seconds",
+    "running_since",
+    "due_at",
+    "warn_first_at",
+    "warn_second_at",
+    "warnings_sent",
+    "next_check_at",
+    "breached",
+    "breached_at",
+    "stopped_at",
+    "fence",
+]
+
+
+# --- business-time arithmetic --------------------------------------------------------------
+
+
+def add_business_seconds(engine: BusinessCalendar, start: dt.datetime, seconds: int) -> dt.datetime:
+    """The instant at which ``seconds`` of business time have passed since ``start``.
+
+    The engine adds whole minutes; banked time is in seconds. The last partial minute lies
+    between ``base`` (whole minutes done) and ``after`` (one minute more): if the business
+    time right after ``base`` is unbroken for ``rest`` seconds the answer is ``base + rest``,
+    otherwise the minute straddles a gap (lunch, night) and the answer is counted back from
+    ``after``. Working intervals are whole minutes long, so one minute holds at most one gap.
+    """
+    if seconds <= 0:
+        return start.astimezone(dt.UTC)
+    minutes, rest = divmod(seconds, 60)
+    base = engine.add(start, minutes)
+    if rest == 0:
+        return base
+    contiguous_end = base + dt.timedelta(seconds=rest)
+    if engine.elapsed(base, contiguous_end) == rest:
+        return contiguous_end
+    after = engine.add(base, 1)
+    return after - dt.timedelta(seconds=60 - rest)
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What a policy allows at one priority: SLA minutes per metric, OLA minutes per team."""
+
+    sla: dict[str, int]
+    ola: dict[tuple[int, str], int] = field(default_factory=dict)
+
+
+def targets_for(policy: SlaPolicy, priority: int, team_ids: Iterable[int] = ()) -> Targets:
+    """The policy's targets (one query for the SLA, one for the OLAs of ``team_ids``).
+
+    Same rules as ``catalog.policies.target_minutes`` / ``ola_minutes`` (no arrival OLA; an
+    empty target means no clock), read in one row per table instead of one query per metric.
+    """
+    sla: dict[str, int] = {}
+    row = SlaTarget.objects.filter(policy=policy, priority=priority).first()
+    if row is not None:
+        for metric in SlaMetric:
+            minutes = row.minutes_for(metric)
+            if minutes:
+                sla[str(metric)] = minutes
+    ola: dict[tuple[int, str], int] = {}
+    teams = [team_id for team_id in team_ids if team_id is not None]
+    if teams:
+        for ola_row in OlaTarget.objects.filter(policy=policy, priority=priority, team__in=teams):
+            if ola_row.response_minutes:
+                ola[(ola_row.team_id, str(SlaMetric.RESPONSE))] = ola_row.response_minutes
+            if ola_row.resolution_minutes:
+                ola[(ola_row.team_id, str(SlaMetric.RESOLUTION))] = ola_row.resolution_minutes
+    return Targets(sla, ola)
+
+
+def warn_percents(policy: SlaPolicy | None) -> tuple[int, int]:
+    if policy is None:
+        return DEFAULT_WARN_PERCENTS
+    return (policy.warn_percent_first, policy.warn_percent_second)
+
+
+# --- one clock ------------------------------------------------------------------------------
+
+
+def _engine(clock: SlaClock) -> BusinessCalendar:
+    return business_calendar(clock.calendar)
+
+
+def _bank(clock: SlaClock, now: dt.datetime) -> None:
+    """Add the business (and wall) time since ``running_since`` to the banked totals."""
+    if clock.state != SlaClock.State.RUNNING or clock.running_since is None:
+        return
+    if now > clock.running_since:
+        clock.elapsed_seconds += _engine(clock).elapsed(clock.running_since, now)
+        clock.wall_seconds += int((now - clock.running_since).total_seconds())
+        clock.running_since = now
+
+
+def _next_check(clock: SlaClock) -> dt.datetime | None:
+    candidates = []
+    if clock.warnings_sent < 1 and clock.warn_first_at is not None:
+        candidates.append(clock.warn_first_at)
+    if clock.warnings_sent < 2 and clock.warn_second_at is not None:
+        candidates.append(clock.warn_second_at)
+    if not clock.breached and clock.due_at is not None:
+        candidates.append(clock.due_at)
+    return min(candidates, default=None)
+
+
+def _schedule(clock: SlaClock, percents: tuple[int, int]) -> None:
+    """Deadline, warning instants and next check of a running clock, from its banked time."""
+    since = clock.running_since
+    assert since is not None
+    engine = _engine(clock)
+    clock.calendar_revision = clock.calendar.revision
+    target = clock.target_minutes * 60
+    done = clock.elapsed_seconds
+
+    def reached(seconds: int) -> dt.datetime:
+        return add_business_seconds(engine, since, seconds - done)
+
+    clock.due_at = reached(target)
+    clock.warn_first_at = reached(target * percents[0] // 100)
+    clock.warn_second_at = reached(target * percents[1] // 100)
+    clock.next_check_at = _next_check(clock)
+
+
+def _clear_schedule(clock: SlaClock) -> None:
+    clock.running_since = None
+    clock.warn_first_at = None
+    clock.warn_second_at = None
+    clock.next_check_at = None
+
+
+def _save(clocks: Sequence[SlaClock]) -> None:
+    for clock in clocks:
+        clock.fence += 1
+    if clocks:
+        SlaClock.objects.bulk_update(clocks, _STATE_FIELDS)
+
+
+def _sync_ticket(ticket: Ticket, clocks: Iterable[SlaClock]) -> None:
+    """Denormalise the SLA (not OLA) deadlines onto the ticket (the caller saves it)."""
+    for clock in clocks:
+        if clock.team_id is not None:
+            continue
+        if clock.metric == SlaMetric.RESPONSE:
+            ticket.response_due = clock.due_at
+        elif clock.metric == SlaMetric.RESOLUTION:
+            ticket.resolution_due = clock.due_at
+
+
+def clocks_of(ticket: Ticket, *, states: Iterable[str] | None = None) -> list[SlaClock]:
+    """The ticket's clocks (locked for update on PostgreSQL, in pk order), calendars joined."""
+    queryset = SlaClock.objects.select_related("calendar").filter(ticket=ticket)
+    if states is not None:
+        queryset = queryset.filter(state__in=list(states))
+    return list(queryset.select_for_update(of=("self",)).order_by("pk"))
+
+
+def _new_clock(
+    ticket: Ticket,
+    policy: SlaPolicy,
+    metric: str,
+    minutes: int,
+    now: dt.datetime,
+    percents: tuple[int, int],
+    *,
+    team_id: int | None = None,
+    banked: tuple[int, int] = (0, 0),
+) -> SlaClock:
+    clock = SlaClock(
+        ticket=ticket,
+        metric=metric,
+        team_id=team_id,
+        state=SlaClock.State.RUNNING,
+        calendar=policy.calendar,
+        target_minutes=minutes,
+        started_at=now,
+        elapsed_seconds=banked[0],
+        wall_seconds=banked[1],
+        running_since=now,
+    )
+    _schedule(clock, percents)
+    return clock
+
+
+# --- what the services call ---------------------------------------------------------------
+
+
+def plan_clocks(ticket: Ticket, *, now: dt.datetime) -> list[SlaClock]:
+    """The clocks a new ticket starts with, unsaved; sets the deadlines on ``ticket``.
+
+    Response and resolution always, on-site arrival only if the priority has an arrival
+    target, and the OLA clocks of the ticket's team. No policy, no clocks ("no SLA"). Costs
+    two queries (targets) plus the cached calendar engine.
+    """
+    policy = ticket.sla_policy
+    if policy is None:
+        return []
+    targets = targets_for(policy, ticket.priority, [ticket.team_id] if ticket.team_id else [])
+    percents = warn_percents(policy)
+    clocks = [
+        _new_clock(ticket, policy, metric, minutes, now, percents)
+        for metric, minutes in targets.sla.items()
+    ]
+    clocks += [
+        _new_clock(ticket, policy, metric, minutes, now, percents, team_id=team_id)
+        for (team_id, metric), minutes in targets.ola.items()
+    ]
+    _sync_ticket(ticket, clocks)
+    return clocks
+
+
+def start_clocks(ticket: Ticket, *, now: dt.datetime) -> list[SlaClock]:
+    """``plan_clocks`` for a saved ticket, and save them (the caller saves the ticket)."""
+    clocks = plan_clocks(ticket, now=now)
+    SlaClock.objects.bulk_create(clocks)
+    return clocks
+
+
+def pause(ticket: Ticket, *, now: dt.datetime) -> list[SlaClock]:
+    """Pending: bank the business time of every running clock and clear its deadline."""
+    clocks = clocks_of(ticket, states=[SlaClock.State.RUNNING])
+    for clock in clocks:
+        _bank(clock, now)
+        clock.state = SlaClock.State.PAUSED
+        clock.due_at = None
+        _clear_schedule(clock)
+    _save(clocks)
+    _sync_ticket(ticket, clocks)
+    return clocks
+
+
+def resume(ticket: Ticket, *, now: dt.datetime) -> list[SlaClock]:
+    """Back from pending: paused clocks run again; deadlines from the banked time."""
+    clocks = clocks_of(ticket, states=[SlaClock.State.PAUSED])
+    percents = warn_percents(ticket.sla_policy)
+    for clock in clocks:
+        clock.state = SlaClock.State.RUNNING
+        clock.running_since = now
+        _schedule(clock, percents)
+    _save(clocks)
+    _sync_ticket(ticket, clocks)
+    return clocks
+
+
+def stop(ticket: Ticket, metric: str, *, now: dt.datetime) -> SlaClock | None:
+    """Stop the ``metric`` clocks (SLA and OLA); returns the SLA clock (None if none ran).
+
+    A clock stopped past its target is breached even if no sweep saw it: the stop decides.
+    """
+    clocks = [
+        clock
+        for clock in clocks_of(ticket, states=[SlaClock.State.RUNNING, SlaClock.State.PAUSED])
+        if clock.metric == metric
+    ]
+    for clock in clocks:
+        _bank(clock, now)
+        clock.state = SlaClock.State.STOPPED
+        clock.stopped_at = now
+        _clear_schedule(clock)
+        if not clock.breached and clock.elapsed_seconds > clock.target_minutes * 60:
+            clock.breached = True
+            clock.breached_at = clock.due_at or now
+    _save(clocks)
+    return next((clock for clock in clocks if clock.team_id is None), None)
+
+
+def stop_all(ticket: Ticket, *, now: dt.datetime) -> dict[str, SlaClock | None]:
+    """Stop every clock still running or paused (resolution, cancellation)."""
+    return {str(metric): stop(ticket, metric, now=now) for metric in SlaMetric}
+
+
+def restart(ticket: Ticket, metric: str, *, now: dt.datetime) -> list[SlaClock]:
+    """Run stopped ``metric`` clocks again (reopen): banked time kept, breach flag kept."""
+    clocks = [
+        clock
+        for clock in clocks_of(ticket, states=[SlaClock.State.STOPPED])
+        if clock.metric == metric and (clock.team_id is None or clock.team_id == ticket.team_id)
+    ]
+    percents = warn_percents(ticket.sla_policy)
+    for clock in clocks:
+        clock.state = SlaClock.State.RUNNING
+        clock.stopped_at = None
+        clock.running_since = now
+        _schedule(clock, percents)
+    _save(clocks)
+    _sync_ticket(ticket, clocks)
+    return clocks
+
+
+def retarget(ticket: Ticket, *, now: dt.datetime) -> list[SlaClock]:
+    """Priority or policy changed: keep the business time done, apply the new targets.
+
+    Running clocks bank their time in the old calendar, then take the new target and the new
+    policy's calendar and get new deadlines; paused clocks only take the new target (their
+    deadline is set on resume); stopped clocks are history and stay as they are. An arrival
+    clock appears (with the resolution clock's banked time) or disappears with the target.
+    Warnings already sent are not sent again; a breach stays a breach.
+    """
+    policy = ticket.sla_policy
+    clocks = clocks_of(ticket)
+    live = [clock for clock in clocks if clock.state != SlaClock.State.STOPPED]
+    if policy is None:
+        # No policy any more: the clocks stop measuring (nothing is due).
+        for clock in live:
+            _bank(clock, now)
+            clock.state = SlaClock.State.STOPPED
+            clock.stopped_at = now
+            clock.due_at = None
+            _clear_schedule(clock)
+        _save(live)
+        _sync_ticket(ticket, live)
+        return live
+    team_ids = {clock.team_id for clock in clocks if clock.team_id is not None}
+    targets = targets_for(policy, ticket.priority, team_ids)
+    percents = warn_percents(policy)
+    changed: list[SlaClock] = []
+    removed: list[SlaClock] = []
+    for clock in live:
+        minutes = (
+            targets.sla.get(clock.metric)
+            if clock.team_id is None
+            else targets.ola.get((clock.team_id, clock.metric))
+        )
+        _bank(clock, now)
+        if minutes is None:
+            if clock.breached or clock.escalations.exists():
+                clock.state = SlaClock.State.STOPPED
+                clock.stopped_at = now
+                clock.due_at = None
+                _clear_schedule(clock)
+                changed.append(clock)
+            else:
+                removed.append(clock)
+            continue
+        clock.target_minutes = minutes
+        clock.calendar = policy.calendar
+        if clock.state == SlaClock.State.RUNNING:
+            _schedule(clock, percents)
+        changed.append(clock)
+    if removed:
+        SlaClock.objects.filter(pk__in=[clock.pk for clock in removed]).delete()
+    _save(changed)
+    created = _add_missing_sla_clocks(ticket, policy, targets, clocks, now, percents)
+    _sync_ticket(ticket, changed + created)
+    if any(c.metric == SlaMetric.RESPONSE and c.team_id is None for c in removed):
+        ticket.response_due = None
+    return changed + created
+
+
+def _add_missing_sla_clocks(
+    ticket: Ticket,
+    policy: SlaPolicy,
+    targets: Targets,
+    clocks: Sequence[SlaClock],
+    now: dt.datetime,
+    percents: tuple[int, int],
+) -> list[SlaClock]:
+    """A metric that gained a target mid-flight starts with the resolution clock's time done.
+
+    Only arrival can be missing (response and resolution targets are required), and only
+    while the ticket is open: the resolution clock runs from creation with the same pauses.
+    """
+    existing = {clock.metric for clock in clocks if clock.team_id is None}
+    reference = next(
+        (c for c in clocks if c.team_id is None and c.metric == SlaMetric.RESOLUTION), None
+    )
+    created = []
+    for metric, minutes in targets.sla.items():
+        if metric in existing or reference is None:
+            continue
+        if reference.state == SlaClock.State.STOPPED:
+            continue
+        clock = _new_clock(
+            ticket,
+            policy,
+            metric,
+            minutes,
+            now,
+            percents,
+            banked=(reference.elapsed_seconds, reference.wall_seconds),
+        )
+        clock.started_at = reference.started_at
+        if reference.state == SlaClock.State.PAUSED:
+            clock.state = SlaClock.State.PAUSED
+            clock.due_at = None
+            _clear_schedule(clock)
+        created.append(clock)
+    SlaClock.objects.bulk_create(created)
+    return created
+
+
+def switch_team(ticket: Ticket, old_team_id: int | None, *, now: dt.datetime) -> list[SlaClock]:
+    """Reassignment: the old team's OLA clocks stop, the new team's start (or run again)."""
+    policy = ticket.sla_policy
+    new_team_id = ticket.team_id
+    if policy is None or old_team_id == new_team_id:
+        return []
+    clocks = clocks_of(ticket)
+    changed: list[SlaClock] = []
+    for clock in clocks:
+        if clock.team_id is None or clock.team_id == new_team_id:
+            continue
+        if clock.state != SlaClock.State.STOPPED:
+            _bank(clock, now)
+            clock.state = SlaClock.State.STOPPED
+            clock.stopped_at = now
+            _clear_schedule(clock)
+            changed.append(clock)
+    if new_team_id is None:
+        _save(changed)
+        return changed
+    targets = targets_for(policy, ticket.priority, [new_team_id])
+    percents = warn_percents(policy)
+    sla_state = {c.metric: c.state for c in clocks if c.team_id is None}
+    created: list[SlaClock] = []
+    for (team_id, metric), minutes in targets.ola.items():
+        if sla_state.get(metric) == SlaClock.State.STOPPED:
+            continue  # e.g. already responded: no response OLA for the new team
+        previous = next((c for c in clocks if c.team_id == team_id and c.metric == metric), None)
+        paused = sla_state.get(metric) == SlaClock.State.PAUSED
+        if previous is not None:
+            previous.target_minutes = minutes
+            previous.stopped_at = None
+            previous.calendar = policy.calendar
+            if paused:
+                previous.state = SlaClock.State.PAUSED
+                previous.due_at = None
+                _clear_schedule(previous)
+            else:
+                previous.state = SlaClock.State.RUNNING
+                previous.running_since = now
+                _schedule(previous, percents)
+            changed.append(previous)
+            continue
+        clock = _new_clock(ticket, policy, metric, minutes, now, percents, team_id=team_id)
+        if paused:
+            clock.state = SlaClock.State.PAUSED
+            clock.due_at = None
+            _clear_schedule(clock)
+        created.append(clock)
+    _save(changed)
+    SlaClock.objects.bulk_create(created)
+    return changed + created
+
+
+def business_seconds(clock: SlaClock, now: dt.datetime) -> int:
+    """Business seconds done so far (banked plus the running stretch), without writing."""
+    done = clock.elapsed_seconds
+    since = clock.running_since
+    if clock.state == SlaClock.State.RUNNING and since is not None and now > since:
+        done += _engine(clock).elapsed(since, now)
+    return done
+
+
+# --- the sweep ------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    examined: int = 0
+    fired: list[tuple[int, str]] = field(default_factory=list)  # (clock id, trigger)
+    lost: int = 0  # clocks another worker (or a state change) claimed first
+
+
+def due_triggers(clock: SlaClock, now: dt.datetime) -> list[str]:
+    """The triggers of ``clock`` due at ``now`` that have not fired yet, in order."""
+    fired = []
+    if clock.warnings_sent < 1 and clock.warn_first_at is not None and clock.warn_first_at <= now:
+        fired.append(WARNING_1)
+    if clock.warnings_sent < 2 and clock.warn_second_at is not None and clock.warn_second_at <= now:
+        fired.append(WARNING_2)
+    if not clock.breached and clock.due_at is not None and clock.due_at <= now:
+        fired.append(BREACH)
+    return fired
+
+
+def _claim_and_fire(clock_id: int, fence: int, now: dt.datetime, result: SweepResult) -> None:
+    from opsassure.servicedesk import escalations  # escalations acts through the services
+
+    with transaction.atomic():
+        clock = (
+            SlaClock.objects.select_related("calendar", "ticket")
+            .filter(pk=clock_id, fence=fence, state=SlaClock.State.RUNNING)
+            .first()
+        )
+        if clock is None:
+            result.lost += 1
+            return
+        triggers = due_triggers(clock, now)
+        if WARNING_2 in triggers or BREACH in triggers:
+            clock.warnings_sent = 2
+        elif WARNING_1 in triggers:
+            clock.warnings_sent = max(clock.warnings_sent, 1)
+        if BREACH in triggers:
+            clock.breached = True
+            clock.breached_at = clock.due_at
+        next_check = _next_check(clock)
+        claimed = SlaClock.objects.filter(pk=clock_id, fence=fence).update(
+            fence=F("fence") + 1,
+            warnings_sent=clock.warnings_sent,
+            breached=clock.breached,
+            breached_at=clock.breached_at,
+            next_check_at=next_check,
+        )
+        if claimed != 1:
+            result.lost += 1
+            return
+        clock.fence = fence + 1
+        clock.next_check_at = next_check
+        for trigger in triggers:
+            if escalations.fire(clock, trigger, now=now):
+                result.fired.append((clock_id, trigger))
+
+
+def sweep(now: dt.datetime | None = None, *, batch_size: int = 500) -> SweepResult:
+    """Fire every warning and breach due by ``now``, exactly once, on any number of workers.
+
+    Reads candidate clocks through the ``next_check_at`` index, then claims each one in its
+    own short transaction (a conditional UPDATE on ``fence``); a clock whose fence moved
+    (another worker, or a pause/stop in between) is left to whoever moved it.
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    last_id = 0  # keyset: each clock is looked at once per run, whatever happens to it
+    while True:
+        rows = list(
+            SlaClock.objects.filter(
+                state=SlaClock.State.RUNNING, next_check_at__lte=now, pk__gt=last_id
+            )
+            .order_by("pk")
+            .values_list("pk", "fence")[:batch_size]
+        )
+        for clock_id, fence in rows:
+            result.examined += 1
+            last_id = clock_id
+            try:
+                _claim_and_fire(clock_id, fence, now, result)
+            except Exception:  # one broken clock must not stop the sweep for the others
+                logger.exception("SLA sweep failed on clock %s", clock_id)
+        if len(rows) < batch_size:
+            return result
