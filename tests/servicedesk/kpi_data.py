@@ -4,15 +4,15 @@ Period under test: November 2026 in Asia/Shanghai, i.e. [2026-10-31 16:00Z, 2026
 "Now" for the backlog: 2026-11-21 00:00Z. Expected figures are worked out in test_kpi.py.
 
 id  cust type prio created(UTC) status      resolved(UTC) notes
-T1  A    inc  P2   11-03 02:00  closed      11-04 02:00   all met, rating 5, 1 assignment,
+T1  A    inc  P2   11-03 02:00  closed      11-04 02:00   all met, rating 5, dispatched,
                                                           an OLA breach (ignored)
 T2  A    inc  P1   11-05 02:00  resolved    11-06 02:00   response + resolution breached,
                                                           arrival met, reopened once, rating 2
-T3  A    req  P3   11-10 02:00  closed      11-12 02:00   met, support level 2, rating 4
+T3  A    req  P3   11-10 02:00  closed      11-12 02:00   met, level 2, rating 4, by a_user
 T4  A    inc  P3   11-12 02:00  in_progress —             response met, resolution running
 T5  A    inc  P2   11-15 00:00  pending     —             response breached (running)
 T6  A    inc  P3   11-20 02:00  cancelled   —             response breached: excluded
-T7  A    inc  P4   10-20 02:00  closed      11-02 02:00   received in October, 2 assignments,
+T7  A    inc  P4   10-20 02:00  closed      11-02 02:00   received in October, handed over,
                                                           rating 3
 T9  A    inc  P3   10-31 20:00  new         —             11-01 04:00 in Shanghai: November
 T10 A    inc  P3   10-31 15:30  closed      10-31 15:45   10-31 23:30 in Shanghai: October
@@ -97,9 +97,13 @@ def clock(
     )
 
 
-def assignments(ticket: Ticket, count: int) -> None:
-    for _ in range(count):
-        TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.ASSIGNMENT)
+def assignment(ticket: Ticket, team: tuple[Any, Any], assignee: tuple[Any, Any]) -> None:
+    """An assignment event as services.assign writes it: [before, after] ids."""
+    TicketEvent.objects.create(
+        ticket=ticket,
+        kind=TicketEvent.Kind.ASSIGNMENT,
+        data={"team": list(team), "assignee": list(assignee), "status": ["new", "assigned"]},
+    )
 
 
 def build(world: World) -> KpiWorld:
@@ -125,7 +129,8 @@ def build(world: World) -> KpiWorld:
     clock(t["T1"], "response")
     clock(t["T1"], "resolution")
     clock(t["T1"], "resolution", breached=True, team=team)  # an OLA clock: not the SLA
-    assignments(t["T1"], 1)
+    assignment(t["T1"], (None, team.pk), (None, None))  # first assignment
+    assignment(t["T1"], (team.pk, team.pk), (None, eng.pk))  # dispatch within the team
     Rating.objects.create(ticket=t["T1"], score=5)
 
     t["T2"] = make_ticket(
@@ -150,6 +155,7 @@ def build(world: World) -> KpiWorld:
         a,
         at(11, 10),
         kind="request",
+        requester=world.customer_a_user,
         priority=3,
         status="closed",
         resolved_at=at(11, 12),
@@ -199,7 +205,8 @@ def build(world: World) -> KpiWorld:
     )
     clock(t["T7"], "response")
     clock(t["T7"], "resolution")
-    assignments(t["T7"], 2)
+    assignment(t["T7"], (None, team.pk), (None, eng.pk))
+    assignment(t["T7"], (team.pk, world.team_b.pk), (eng.pk, None))  # handed to another team
     Rating.objects.create(ticket=t["T7"], score=3)
 
     t["T9"] = make_ticket(a, at(10, 31, 20), priority=3, status="new")
@@ -211,6 +218,7 @@ def build(world: World) -> KpiWorld:
     t["TB"] = make_ticket(
         b,
         at(11, 3),
+        requester=world.customer_b_user,
         priority=1,
         status="closed",
         resolved_at=at(11, 4),

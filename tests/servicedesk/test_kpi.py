@@ -88,7 +88,7 @@ def test_times_mean_and_p90_business_and_wall(data: KpiWorld) -> None:
 
 def test_first_contact_reopen_and_resolution_rates(data: KpiWorld) -> None:
     figures = overall(data.world.engineer_a)
-    # Only T1: T2 reopened, T3 escalated to level 2, T7 handed over (two assignments).
+    # Only T1: T2 reopened, T3 escalated to level 2, T7 handed to another team.
     assert figures["first_contact_resolution"] == {"count": 1, "of": 4, "rate": 25.0}
     assert figures["reopen"] == {"count": 1, "of": 4, "rate": 25.0}
     # Received, not cancelled: 7; resolved since: T1, T2, T3.
@@ -174,6 +174,9 @@ def test_tenant_scope(data: KpiWorld) -> None:
     assert mine["received"] == 8
     assert mine["satisfaction"]["distribution"]["1"] == 0  # B's rating of 1 is not in it
     assert overall(world.engineer_a)["resolved"] == 4
+    # A customer user (not admin) counts only the tickets they may see: their own T3.
+    own = overall(world.customer_a_user)
+    assert (own["received"], own["resolved"], own["satisfaction"]["mean"]) == (1, 1, 4.0)
     theirs = overall(world.customer_b_user)
     assert (theirs["received"], theirs["resolved"]) == (1, 1)
     assert theirs["sla"]["response"]["breached"] == 1

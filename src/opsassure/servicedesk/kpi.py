@@ -142,8 +142,8 @@ DEFINITIONS: dict[str, Promise] = {
     "first_contact_resolution": _(
         "First-contact resolution rate = tickets resolved in the period that were never "
         "reopened, never escalated beyond the first support level and never handed from "
-        "one team or engineer to another (at most one assignment) ÷ tickets resolved in "
-        "the period."
+        "one team or engineer to another ÷ tickets resolved in the period. Dispatching a "
+        "team's ticket to one of its engineers is not a handover."
     ),
     "reopen_rate": _(
         "Reopen rate = tickets resolved in the period that had been reopened at least once "
@@ -350,17 +350,30 @@ def _received(tickets: QuerySet[Ticket], flt: KpiFilter) -> dict[Any, dict[str, 
     return found
 
 
+def _handed_over(side: str) -> Q:
+    """An assignment event that took the ticket away from a team (or engineer) it had.
+
+    ``data[side]`` is ``[before, after]`` (services.assign). Dispatching a team's ticket to
+    one of its engineers (team unchanged, no engineer before) is not a handover.
+    """
+    before = f"data__{side}__0"
+    return (
+        Q(**{f"{before}__isnull": False})
+        & ~Q(**{before: None})
+        & ~Q(**{before: F(f"data__{side}__1")})
+    )
+
+
 def _resolved(tickets: QuerySet[Ticket], flt: KpiFilter) -> dict[Any, dict[str, Any]]:
     resolved = tickets.filter(resolved_at__gte=flt.start, resolved_at__lt=flt.end).exclude(
         status=TicketStatus.CANCELLED
     )
     sla_clocks = SlaClock.objects.filter(ticket=OuterRef("pk"), team__isnull=True)
-    handed_over = TicketEvent.objects.filter(
-        ticket=OuterRef("ticket_id"), kind=TicketEvent.Kind.ASSIGNMENT
-    ).exclude(pk=OuterRef("pk"))
     reassigned = TicketEvent.objects.filter(
-        ticket=OuterRef("pk"), kind=TicketEvent.Kind.ASSIGNMENT
-    ).filter(Exists(handed_over))
+        Q(_handed_over("team")) | Q(_handed_over("assignee")),
+        ticket=OuterRef("pk"),
+        kind=TicketEvent.Kind.ASSIGNMENT,
+    )
     aggregates: dict[str, Any] = {
         "resolved": _count(),
         "resolve_n": Count("resolution_business_seconds"),
