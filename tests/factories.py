@@ -36,6 +36,7 @@ from opsassure.cmdb.models import (
 )
 from opsassure.core import audit
 from opsassure.core.models import ApiToken, AuditEvent, Customer, CustomerContact, Team, User
+from opsassure.servicedesk.models import Attachment, Escalation, Rating, SlaClock, Ticket
 from tests.conftest import World, make_user
 
 _counter = itertools.count(1)
@@ -263,6 +264,61 @@ def _calendar_day(world: World, customer: Customer) -> Sample:
     return Sample(day, name)
 
 
+def _sd_ticket(customer: Customer, title: str = "") -> Ticket:
+    from opsassure.catalog.policies import ensure_default_policy
+    from opsassure.servicedesk import services as sd_services
+
+    ensure_default_policy(customer)
+    return sd_services.create_ticket(
+        actor=None,
+        customer=customer,
+        title=title or f"ticket-{customer.code}-{next(_counter)}",
+        shared_with_customer=True,
+    )
+
+
+def _ticket(world: World, customer: Customer) -> Sample:
+    ticket = _sd_ticket(customer)
+    return Sample(ticket, ticket.title)
+
+
+def _attachment(world: World, customer: Customer) -> Sample:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from opsassure.servicedesk import attachments
+
+    name = f"log-{customer.code}-{next(_counter)}.txt"
+    upload = SimpleUploadedFile(name, f"error log of {name}".encode(), "text/plain")
+    attachment = attachments.add_attachment(_sd_ticket(customer), actor=None, upload=upload)
+    return Sample(attachment, name)
+
+
+def _sla_clock(world: World, customer: Customer) -> Sample:
+    ticket = _sd_ticket(customer)
+    return Sample(SlaClock.objects.get(ticket=ticket, metric="response", team=None), ticket.number)
+
+
+def _escalation(world: World, customer: Customer) -> Sample:
+    from opsassure.servicedesk import escalations
+
+    ticket = _sd_ticket(customer)
+    clock = SlaClock.objects.get(ticket=ticket, metric="response", team=None)
+    escalation = escalations.fire(clock, "warning_1", now=timezone.now())
+    assert escalation is not None
+    return Sample(escalation, ticket.number)
+
+
+def _rating(world: World, customer: Customer) -> Sample:
+    from opsassure.servicedesk import services as sd_services
+
+    ticket = _sd_ticket(customer)
+    sd_services.transition(
+        ticket, actor=None, to="resolved", resolution_code="solved", resolution_note="ok"
+    )
+    comment = f"rating-{customer.code}-{next(_counter)}"
+    return Sample(sd_services.rate(ticket, actor=None, score=4, comment=comment), comment)
+
+
 FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Customer: _customer,
     CustomerContact: _contact,
@@ -287,4 +343,9 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     ServiceCalendar: _calendar,
     WorkingInterval: _working_interval,
     CalendarDay: _calendar_day,
+    Ticket: _ticket,
+    Attachment: _attachment,
+    SlaClock: _sla_clock,
+    Escalation: _escalation,
+    Rating: _rating,
 }

@@ -269,6 +269,15 @@ MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 25 * 1024 * 1024)  # CMDB impor
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
+# --- Service desk ------------------------------------------------------------------------------
+OPSASSURE_ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+OPSASSURE_AUTO_CLOSE_DAYS = env_int("AUTO_CLOSE_DAYS", 7)  # resolved → closed unless reopened
+OPSASSURE_REOPEN_DAYS = env_int("REOPEN_DAYS", OPSASSURE_AUTO_CLOSE_DAYS)  # customer may reopen
+OPSASSURE_RATING_LINK_DAYS = env_int("RATING_LINK_DAYS", 14)  # e-mailed rating link expires
+OPSASSURE_SLA_BREACH_RAISES_PRIORITY = env_bool("SLA_BREACH_RAISES_PRIORITY", False)
+OPSASSURE_SLA_FUNCTIONAL_ESCALATION = env_bool("SLA_FUNCTIONAL_ESCALATION", True)
+OPSASSURE_BREACHING_SOON_MINUTES = env_int("BREACHING_SOON_MINUTES", 60)
+
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -308,6 +317,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets whose field names collide across apps ("kind", "status", "state").
+    "ENUM_NAME_OVERRIDES": {
+        "TicketKindEnum": "opsassure.servicedesk.models.TicketKind",
+        "TicketStatusEnum": "opsassure.servicedesk.models.TicketStatus",
+        "TicketEventKindEnum": "opsassure.servicedesk.models.TicketEvent.Kind",
+        "EscalationKindEnum": "opsassure.servicedesk.models.Escalation.Kind",
+        "SlaClockStateEnum": "opsassure.servicedesk.models.SlaClock.State",
+    },
 }
 
 # --- Celery ------------------------------------------------------------------------------------

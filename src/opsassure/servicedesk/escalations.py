@@ -146,6 +146,7 @@ def fire(clock: SlaClock, trigger: str, *, now: dt.datetime) -> Escalation | Non
     timeline.record(
         ticket,
         TicketEvent.Kind.SLA,
+        at=now,
         public=False,
         body=summary,
         data={
@@ -174,6 +175,7 @@ def fire(clock: SlaClock, trigger: str, *, now: dt.datetime) -> Escalation | Non
     timeline.record(
         ticket,
         TicketEvent.Kind.ESCALATION,
+        at=now,
         public=False,
         body=body,
         data={
@@ -184,6 +186,10 @@ def fire(clock: SlaClock, trigger: str, *, now: dt.datetime) -> Escalation | Non
             "mails": mail_ids,
         },
     )
-    Escalation.objects.filter(pk=escalation.pk).update(actions=actions)
-    escalation.actions = actions
+    changes: dict[str, Any] = {"actions": actions}
+    if abs((escalation.created_at - now).total_seconds()) > timeline.BACKDATE_SECONDS:
+        changes["created_at"] = now  # a sweep run for a past instant (history, demo data)
+    Escalation.objects.filter(pk=escalation.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(escalation, name, value)
     return escalation

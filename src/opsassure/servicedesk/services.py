@@ -25,8 +25,9 @@ from opsassure.catalog.models import Impact, Priority, Service, SlaMetric, Urgen
 from opsassure.catalog.policies import policy_for, priority_for
 from opsassure.cmdb.models import ConfigurationItem
 from opsassure.core.models import Customer, CustomerContact, Team, User
-from opsassure.core.tenancy import visible_customer_ids
 from opsassure.servicedesk import conf, sla, timeline, workflow
+from opsassure.servicedesk.access import check_customer, check_sees, staff_or_system
+from opsassure.servicedesk.attachments import add_attachment
 from opsassure.servicedesk.errors import (
     AlreadyRatedError,
     ConflictError,
@@ -47,6 +48,19 @@ from opsassure.servicedesk.models import (
 )
 from opsassure.servicedesk.numbering import next_number
 from opsassure.servicedesk.querysets import own_tickets_only
+
+__all__ = [
+    "add_attachment",
+    "add_reply",
+    "assign",
+    "auto_close_resolved",
+    "bump_support_level",
+    "create_ticket",
+    "rate",
+    "record_arrival",
+    "transition",
+    "update_ticket",
+]
 
 # Fields ``update_ticket`` accepts (everything else has its own operation).
 EDITABLE_FIELDS = frozenset(
@@ -71,27 +85,6 @@ EDITABLE_FIELDS = frozenset(
 
 
 # --- checks ---------------------------------------------------------------------------------
-
-
-def _staff_or_system(actor: User | None) -> None:
-    if workflow.actor_kind(actor) not in (workflow.STAFF, workflow.SYSTEM):
-        raise NotPermittedError(_("Only the provider's service staff can do this."))
-
-
-def _check_sees(actor: User | None, ticket: Ticket) -> None:
-    """The actor must see the ticket (API and UI scope it already; this is the backstop)."""
-    if actor is None:
-        return
-    if not Ticket.objects.visible_to(actor).filter(pk=ticket.pk).exists():
-        raise NotPermittedError(_("You cannot see this ticket."))
-
-
-def _check_customer(actor: User | None, customer: Customer) -> None:
-    if actor is None:
-        return
-    ids = visible_customer_ids(actor)
-    if ids is not None and customer.pk not in ids:
-        raise NotPermittedError(_("You do not serve this customer."))
 
 
 def _lock(ticket: Ticket) -> Ticket:
@@ -164,7 +157,7 @@ def create_ticket(
     if actor is not None:
         if kind_of_actor is None or not actor.has_perm("servicedesk.add_ticket"):
             raise NotPermittedError(_("You are not allowed to open tickets."))
-        _check_customer(actor, customer)
+        check_customer(actor, customer)
     problems: dict[str, str] = {}
     title = (title or "").strip()
     if not title:
@@ -241,6 +234,7 @@ def create_ticket(
     timeline.record(
         ticket,
         TicketEvent.Kind.CREATED,
+        at=now,
         actor=actor,
         body=description,
         data={
@@ -327,7 +321,7 @@ def transition(
     reopened runs the resolution clock again with its banked time (``reopen_count`` + 1).
     """
     now = now or timezone.now()
-    _check_sees(actor, ticket)
+    check_sees(actor, ticket)
     ticket = _lock(ticket)
     to = str(to)
     _check_transition(ticket, actor, to, now)
@@ -387,6 +381,7 @@ def transition(
     timeline.record(
         ticket,
         TicketEvent.Kind.STATUS,
+        at=now,
         actor=actor,
         body=comment.strip(),
         data={
@@ -418,8 +413,8 @@ def assign(
     team's OLA clocks stop, the new team's start.
     """
     now = now or timezone.now()
-    _staff_or_system(actor)
-    _check_sees(actor, ticket)
+    staff_or_system(actor)
+    check_sees(actor, ticket)
     if team is None and assignee is None:
         raise InvalidInputError({"team": _("Give a team, an engineer, or both.")})
     ticket = _lock(ticket)
@@ -457,6 +452,7 @@ def assign(
     timeline.record(
         ticket,
         TicketEvent.Kind.ASSIGNMENT,
+        at=now,
         actor=actor,
         body=_("Assigned to %(who)s") % {"who": str(assignee or team)},
         data={
@@ -496,7 +492,7 @@ def add_reply(
         raise InvalidInputError({"body": _("This field is required.")})
     if kind is None:
         raise NotPermittedError()
-    _check_sees(actor, ticket)
+    check_sees(actor, ticket)
     if kind == workflow.CUSTOMER:
         if not public:
             raise NotPermittedError(_("Internal notes are for the service staff."))
@@ -511,6 +507,7 @@ def add_reply(
     event = timeline.record(
         ticket,
         event_kind,
+        at=now,
         actor=actor,
         body=body,
         public=public,
@@ -580,8 +577,8 @@ def update_ticket(
     one is given; a new priority or a service with another policy re-targets the SLA clocks
     (business time done is kept; deadlines and warnings are recomputed)."""
     now = now or timezone.now()
-    _staff_or_system(actor)
-    _check_sees(actor, ticket)
+    staff_or_system(actor)
+    check_sees(actor, ticket)
     ticket = _lock(ticket)
     _raise(_validate_changes(ticket, changes))
     if ticket.status in workflow.FINAL_STATUSES:
@@ -615,7 +612,7 @@ def update_ticket(
     if not diff:
         return ticket
     ticket.save()
-    timeline.record(ticket, TicketEvent.Kind.FIELD, actor=actor, data={"changes": diff})
+    timeline.record(ticket, TicketEvent.Kind.FIELD, at=now, actor=actor, data={"changes": diff})
     return ticket
 
 
@@ -627,8 +624,8 @@ def record_arrival(ticket: Ticket, *, actor: User | None, at: dt.datetime | None
     """An engineer arrived on site (到场) at ``at`` (default now): stops the arrival clock."""
     now = timezone.now()
     at = at or now
-    _staff_or_system(actor)
-    _check_sees(actor, ticket)
+    staff_or_system(actor)
+    check_sees(actor, ticket)
     if at > now + dt.timedelta(minutes=5):
         raise InvalidInputError({"at": _("The arrival cannot be in the future.")})
     ticket = _lock(ticket)
@@ -642,7 +639,7 @@ def record_arrival(ticket: Ticket, *, actor: User | None, at: dt.datetime | None
     sla.stop(ticket, SlaMetric.ARRIVAL, now=at)
     ticket.save(update_fields=["arrived_at", "updated_at"])
     timeline.record(
-        ticket, TicketEvent.Kind.STATUS, actor=actor, data={"arrived_at": at.isoformat()}
+        ticket, TicketEvent.Kind.STATUS, at=at, actor=actor, data={"arrived_at": at.isoformat()}
     )
     return ticket
 
@@ -664,7 +661,7 @@ def rate(
     kind = workflow.actor_kind(actor)
     if kind not in (workflow.CUSTOMER, workflow.SYSTEM):
         raise NotPermittedError(_("Only the customer rates tickets."))
-    _check_sees(actor, ticket)
+    check_sees(actor, ticket)
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise InvalidInputError({"score": _("A whole number from 1 to 5.")})
     ticket = _lock(ticket)
@@ -682,8 +679,17 @@ def rate(
             )
     except IntegrityError as error:  # a concurrent rating won
         raise AlreadyRatedError() from error
+    now = now or timezone.now()
+    if abs((rating.created_at - now).total_seconds()) > timeline.BACKDATE_SECONDS:
+        Rating.objects.filter(pk=rating.pk).update(created_at=now)
+        rating.created_at = now
     timeline.record(
-        ticket, TicketEvent.Kind.RATING, actor=actor, body=rating.comment, data={"score": score}
+        ticket,
+        TicketEvent.Kind.RATING,
+        at=now,
+        actor=actor,
+        body=rating.comment,
+        data={"score": score},
     )
     return rating
 

@@ -1,0 +1,176 @@
+"""The breach sweep: warnings and breaches fire exactly once, with their escalation actions,
+also when sweeps run twice, race on several workers, or lose to a concurrent change."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from opsassure.core.models import User
+from opsassure.servicedesk import services, sla
+from opsassure.servicedesk.models import (
+    Escalation,
+    OutboundMail,
+    SlaClock,
+    Ticket,
+    TicketEvent,
+)
+from tests.conftest import World
+from tests.servicedesk.conftest import sh
+
+MONDAY_9 = sh(2026, 11, 23, 9, 0)
+
+
+def _ticket(sd: World) -> Ticket:
+    for user, email in ((sd.engineer_a, "eng@example.com"), (sd.manager, "boss@example.com")):
+        User.objects.filter(pk=user.pk).update(email=email)
+    return services.create_ticket(
+        actor=sd.manager,
+        customer=sd.customer_a,
+        title="数据库告警",
+        team=sd.team_a,
+        assignee=User.objects.get(pk=sd.engineer_a.pk),
+        now=MONDAY_9,
+    )
+
+
+def _fired(ticket: Ticket) -> list[tuple[str, str]]:
+    return sorted(Escalation.objects.filter(ticket=ticket).values_list("clock__metric", "trigger"))
+
+
+@pytest.mark.django_db
+def test_warning_then_breach_fire_once_with_their_actions(sd: World) -> None:
+    ticket = _ticket(sd)
+    response = SlaClock.objects.get(ticket=ticket, metric="response")
+    assert (response.warn_first_at, response.warn_second_at, response.due_at) == (
+        sh(2026, 11, 23, 10, 30),
+        sh(2026, 11, 23, 10, 48),
+        sh(2026, 11, 23, 11, 0),
+    )
+    assert sla.sweep(sh(2026, 11, 23, 10, 29)).fired == []
+    first = sla.sweep(sh(2026, 11, 23, 10, 31))
+    assert first.fired == [(response.pk, "warning_1")]
+    assert sla.sweep(sh(2026, 11, 23, 10, 31)).fired == []
+    assert OutboundMail.objects.filter(ticket=ticket).count() == 1
+    assert OutboundMail.objects.get(ticket=ticket).to == ["eng@example.com"]
+
+    second = sla.sweep(sh(2026, 11, 23, 11, 1))
+    assert second.fired == [(response.pk, "warning_2"), (response.pk, "breach")]
+    assert sla.sweep(sh(2026, 11, 23, 11, 1)).fired == []
+    assert _fired(ticket) == [
+        ("response", "breach"),
+        ("response", "warning_1"),
+        ("response", "warning_2"),
+    ]
+    ticket.refresh_from_db()
+    assert ticket.sla_breached is True
+    assert ticket.support_level == 2  # functional escalation at the second warning
+    response.refresh_from_db()
+    assert response.breached is True
+    assert response.breached_at == sh(2026, 11, 23, 11, 0)  # the deadline, not the sweep time
+    assert response.next_check_at is None
+    breach = Escalation.objects.get(ticket=ticket, trigger="breach")
+    assert breach.kind == "hierarchical"
+    roles = [a["role"] for a in breach.actions if a["action"] == "notify"]
+    assert roles == ["assignee", "team_lead"]  # the lead is the service manager: once
+    warning_2 = Escalation.objects.get(ticket=ticket, trigger="warning_2")
+    assert warning_2.kind == "functional"
+    assert {"action": "support_level", "from": 1, "to": 2} in warning_2.actions
+    kinds = list(
+        TicketEvent.objects.filter(ticket=ticket, kind__in=["sla", "escalation"]).values_list(
+            "kind", "is_public"
+        )
+    )
+    assert kinds == [("sla", False), ("escalation", False)] * 3
+    # one mail per recipient and trigger: w1 → engineer; w2 → engineer + lead; breach → both
+    assert OutboundMail.objects.filter(ticket=ticket).count() == 5
+
+
+@pytest.mark.django_db
+def test_breach_may_raise_priority(sd: World, settings: object) -> None:
+    settings.OPSASSURE_SLA_BREACH_RAISES_PRIORITY = True  # type: ignore[attr-defined]
+    ticket = _ticket(sd)
+    sla.sweep(sh(2026, 11, 23, 11, 1))
+    ticket.refresh_from_db()
+    assert ticket.priority == 2
+    resolution = SlaClock.objects.get(ticket=ticket, metric="resolution", team=None)
+    assert resolution.target_minutes == 480  # re-targeted to P2, time done kept
+    assert resolution.due_at == sh(2026, 11, 24, 9, 0)
+    assert TicketEvent.objects.filter(ticket=ticket, kind="field").count() == 1
+
+
+@pytest.mark.django_db
+def test_paused_and_stopped_clocks_are_not_swept(sd: World) -> None:
+    ticket = _ticket(sd)
+    services.transition(
+        ticket,
+        actor=sd.engineer_a,
+        to="pending",
+        pending_reason="customer",
+        now=sh(2026, 11, 23, 9, 30),
+    )
+    result = sla.sweep(sh(2026, 11, 30, 9, 0))
+    assert (result.examined, result.fired) == (0, [])
+    assert Escalation.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_claim_with_a_stale_fence_does_nothing(sd: World) -> None:
+    ticket = _ticket(sd)
+    clock = SlaClock.objects.get(ticket=ticket, metric="response")
+    stale = clock.fence
+    # A competing change (here: pending and back) moves the fence between read and claim.
+    services.transition(
+        ticket, actor=sd.engineer_a, to="pending", pending_reason="vendor", now=MONDAY_9
+    )
+    services.transition(ticket, actor=sd.engineer_a, to="in_progress", now=MONDAY_9)
+    result = sla.SweepResult()
+    sla._claim_and_fire(clock.pk, stale, sh(2026, 11, 23, 11, 1), result)
+    assert (result.lost, result.fired) == (1, [])
+    assert Escalation.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_escalation_constraint_is_the_second_lock(sd: World) -> None:
+    ticket = _ticket(sd)
+    clock = SlaClock.objects.get(ticket=ticket, metric="response")
+    from opsassure.servicedesk import escalations
+
+    assert escalations.fire(clock, "warning_1", now=sh(2026, 11, 23, 10, 31)) is not None
+    assert escalations.fire(clock, "warning_1", now=sh(2026, 11, 23, 10, 31)) is None
+    assert Escalation.objects.filter(clock=clock).count() == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="threads share no in-memory SQLite database"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_racing_fire_each_trigger_once(sd: World) -> None:
+    tickets = [_ticket(sd) for _ in range(20)]
+    now = sh(2026, 11, 23, 11, 1)
+    barrier = threading.Barrier(2)
+    results: list[sla.SweepResult] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            results.append(sla.sweep(now, batch_size=7))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    fired = [item for result in results for item in result.fired]
+    assert len(fired) == len(set(fired)) == 20 * 3
+    assert Escalation.objects.count() == 20 * 3
+    assert Ticket.objects.filter(pk__in=[t.pk for t in tickets], sla_breached=True).count() == 20
+    assert OutboundMail.objects.count() == 20 * 5
