@@ -183,6 +183,9 @@ def generate(
                 ):
                     common = {"ticket_id": ticket.pk, "calendar_id": calendar_id}
                     responded = ticket.responded_at is not None
+                    # An open ticket never answered and past its response deadline was
+                    # breached by an earlier sweep: nothing left to check on that clock.
+                    response_past = not responded and ticket.response_due < now
                     clocks.append(
                         SlaClock(
                             metric="response",
@@ -192,8 +195,11 @@ def generate(
                             running_since=None if responded else ticket.created_at,
                             elapsed_seconds=ticket.response_business_seconds or 0,
                             due_at=None if responded else ticket.response_due,
-                            next_check_at=None if responded else ticket.response_due,
-                            breached=late and responded,
+                            next_check_at=None
+                            if responded or response_past
+                            else ticket.response_due,
+                            warnings_sent=2 if response_past else 0,
+                            breached=(late and responded) or response_past,
                             stopped_at=ticket.responded_at,
                             **common,
                         )
