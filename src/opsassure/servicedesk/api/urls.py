@@ -1,7 +1,7 @@
 from django.urls import path
 
 from opsassure.core.api.router import router
-from opsassure.servicedesk.api import views
+from opsassure.servicedesk.api import kpi, views
 
 router.register("servicedesk/tickets", views.TicketViewSet, basename="servicedesk-ticket")
 router.register(
@@ -21,4 +21,6 @@ urlpatterns = [
         views.RateByTokenView.as_view(),
         name="servicedesk-rate-by-token",
     ),
+    # KPIs have no rows to walk: tests/servicedesk/test_kpi_api.py covers their scope.
+    path("servicedesk/kpis/", kpi.KpiView.as_view(), name="servicedesk-kpis"),
 ]
