@@ -87,9 +87,8 @@ def _ordering(sort: str) -> list[str | OrderBy]:
         if column in NULLABLE_SORTS:
             # Rows without a value last, spelled so that the index
             # ``(column IS NULL, column, name, id)`` serves it on SQLite and PostgreSQL.
-            ordering.append(
-                ExpressionWrapper(Q(**{f"{column}__isnull": True}), output_field=BooleanField())
-            )
+            is_null = ExpressionWrapper(Q(**{f"{column}__isnull": True}), BooleanField())
+            ordering.append(is_null.asc())
             ordering.append(f"-{column}" if descending else column)
         else:
             ordering.append(f"-{column}" if descending else column)

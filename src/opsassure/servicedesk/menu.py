@@ -46,8 +46,7 @@ MENU = MenuSection(
             "servicedesk.add_ticket",
             staff_only=True,
         ),
-        # TODO(integrator): with urls_kpi included (see urls.py), add the KPI dashboard here:
-        # MenuItem(_("KPIs"), "servicedesk:kpi-dashboard", "chart-bar", VIEW, staff_only=True),
+        MenuItem(_("KPIs"), "servicedesk:kpi-dashboard", "chart-bar", VIEW, staff_only=True),
         PortalMenuItem(_("My tickets"), "servicedesk:portal", "ticket", VIEW),
         PortalMenuItem(_("New ticket"), "servicedesk:portal-new", "plus", "servicedesk.add_ticket"),
     ],

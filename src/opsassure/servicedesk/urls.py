@@ -1,6 +1,6 @@
 """Service desk pages, mounted at /servicedesk/ (namespace ``servicedesk``)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from opsassure.servicedesk import (
     downloads,
@@ -48,6 +48,6 @@ urlpatterns = [
     path("portal/new/", views_portal.portal_new, name="portal-new"),
     # The e-mailed satisfaction link: no login, the signed token is the credential.
     path("rate/<str:token>/", views_rating.rate_link, name="rate-link"),
-    # TODO(integrator): add the KPI dashboard routes of the sd-kpi branch here:
-    # path("", include("opsassure.servicedesk.urls_kpi")),
+    # KPI dashboard (servicedesk/urls_kpi.py).
+    path("", include("opsassure.servicedesk.urls_kpi")),
 ]
