@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -72,8 +73,30 @@ class ServiceTreeView(ScopedListView):
             p.customer_id: p for p in scoped(SlaPolicy, self.request.user).filter(is_default=True)
         }
         nodes = catalogue.tree_rows(rows[:TREE_LIMIT])
+        modes = dict(Service.DeliveryMode.choices)
+        # Plain values for the template: a catalogue of hundreds of rows renders much faster
+        # without per-row attribute lookups and URL reversals in the template engine.
+        prefix = reverse("catalog:service-list")
         groups = [
-            (customer, defaults.get(customer.pk), list(items))
+            (
+                customer,
+                defaults.get(customer.pk),
+                [
+                    {
+                        "depth": node.depth,
+                        "url": f"{prefix}{node.service.pk}/",
+                        "name": node.service.name,
+                        "code": node.service.code,
+                        "mode": modes.get(node.service.delivery_mode, ""),
+                        "hours": node.service.service_hours.name
+                        if node.service.service_hours
+                        else "",
+                        "policy": node.service.sla_policy.name if node.service.sla_policy else "",
+                        "active": node.service.is_active,
+                    }
+                    for node in items
+                ],
+            )
             for customer, items in groupby(nodes, key=lambda node: node.service.customer)
         ]
         context.update(
