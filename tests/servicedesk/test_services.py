@@ -325,7 +325,9 @@ def test_update_priority_retargets(sd: World) -> None:
 
 def test_closed_ticket_cannot_be_changed(sd: World) -> None:
     ticket = _ticket(sd)
-    ticket = services.transition(ticket, actor=sd.engineer_a, to="cancelled")
+    ticket = services.transition(ticket, actor=sd.customer_a_user, to="cancelled")
+    assert ticket.responded_at is None  # withdrawn, never answered
+    assert set(ticket.clocks.values_list("state", flat=True)) == {"stopped"}
     with pytest.raises(ConflictError):
         services.update_ticket(ticket, actor=sd.engineer_a, title="new")
     with pytest.raises(ConflictError):
