@@ -383,6 +383,20 @@ def test_refused_attachment_type_is_a_message(desk: World) -> None:
     assert Attachment.objects.filter(ticket=ticket).count() == 0
 
 
+def test_too_large_attachment_is_a_message_with_413(desk: World, settings: Any) -> None:
+    settings.OPSASSURE_ATTACHMENT_MAX_BYTES = 10
+    ticket = ticket_for(desk, "Big file", requester=desk.customer_a_user)
+    upload = SimpleUploadedFile("big.txt", b"x" * 11, content_type="text/plain")
+    response = browser(desk.customer_a_user).post(
+        f"{ticket.get_absolute_url()}reply/", {"reply-body": "see file", "reply-attachment": upload}
+    )
+    assert response.status_code == 413
+    assert "too large" in html(response)
+    # The reply and the file go together or not at all.
+    assert TicketEvent.objects.filter(ticket=ticket, kind="reply").count() == 0
+    assert Attachment.objects.filter(ticket=ticket).count() == 0
+
+
 # --- quick create ---------------------------------------------------------------------------
 
 

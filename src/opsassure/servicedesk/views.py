@@ -34,6 +34,7 @@ from opsassure.servicedesk.views_common import (
     sla_clocks_prefetch,
     visible_tickets,
 )
+from opsassure.servicedesk.views_portal import portal_list
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,6 @@ class QueueView(ScopedListView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if is_customer_user(request.user):
-            from opsassure.servicedesk.views_portal import portal_list
-
             return portal_list(request)
         return super().get(request, *args, **kwargs)
 
