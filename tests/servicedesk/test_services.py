@@ -120,7 +120,13 @@ def test_create_refuses_missing_title_and_foreign_team(sd: World) -> None:
 
 def test_workflow_happy_path_and_response(sd: World) -> None:
     ticket = _ticket(sd)
-    ticket = services.assign(ticket, actor=sd.manager, team=sd.team_a, assignee=sd.engineer_a)
+    ticket = services.assign(
+        ticket,
+        actor=sd.manager,
+        team=sd.team_a,
+        assignee=sd.engineer_a,
+        now=sh(2026, 11, 23, 9, 5),
+    )
     assert ticket.status == TicketStatus.ASSIGNED
     later = sh(2026, 11, 23, 10, 0)
     ticket = services.transition(ticket, actor=sd.engineer_a, to="in_progress", now=later)
@@ -145,7 +151,9 @@ def test_workflow_happy_path_and_response(sd: World) -> None:
     assert set(SlaClock.objects.filter(ticket=ticket).values_list("state", flat=True)) == {
         "stopped"
     }
-    ticket = services.transition(ticket, actor=sd.customer_a_user, to="closed")
+    ticket = services.transition(
+        ticket, actor=sd.customer_a_user, to="closed", now=sh(2026, 11, 24, 11, 0)
+    )
     assert ticket.status == TicketStatus.CLOSED
     kinds = list(ticket.events.values_list("kind", flat=True))
     assert kinds == ["created", "assignment", "status", "status", "status"]
@@ -317,7 +325,9 @@ def test_update_priority_retargets(sd: World) -> None:
 
 def test_closed_ticket_cannot_be_changed(sd: World) -> None:
     ticket = _ticket(sd)
-    ticket = services.transition(ticket, actor=sd.engineer_a, to="cancelled")
+    ticket = services.transition(ticket, actor=sd.customer_a_user, to="cancelled")
+    assert ticket.responded_at is None  # withdrawn, never answered
+    assert set(ticket.clocks.values_list("state", flat=True)) == {"stopped"}
     with pytest.raises(ConflictError):
         services.update_ticket(ticket, actor=sd.engineer_a, title="new")
     with pytest.raises(ConflictError):

@@ -201,6 +201,29 @@ class BusinessCalendar:
             year += 1
         raise NoBusinessTimeError("the calendar has no business time to reach the target")
 
+    def add_seconds(self, start: dt.datetime, seconds: Sequence[int]) -> list[dt.datetime]:
+        """Deadlines ``seconds[i]`` business seconds after ``start`` (aware; UTC), same rules
+        as ``add`` but to the second, and with one position lookup for all of them (an SLA
+        clock's warnings and deadline). A value <= 0 gives ``start`` unchanged."""
+        micros = to_micros(start)
+        year, done = self._position(micros)
+        results = []
+        for value in seconds:
+            if value <= 0:
+                results.append(start.astimezone(dt.UTC))
+                continue
+            target, current = done + value * MICROS_PER_SECOND, year
+            for _ in range(MAX_YEARS_SEARCHED):
+                chunk = self._year(current)
+                if target <= chunk.total:
+                    results.append(from_micros(chunk.instant_at(target)))
+                    break
+                target -= chunk.total
+                current += 1
+            else:
+                raise NoBusinessTimeError("the calendar has no business time to reach the target")
+        return results
+
     def elapsed(self, start: dt.datetime, end: dt.datetime) -> int:
         """Whole seconds of business time between ``start`` and ``end`` (``end >= start``)."""
         first, last = to_micros(start), to_micros(end)

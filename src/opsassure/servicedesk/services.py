@@ -349,7 +349,10 @@ def transition(
         # wait (system) is not.
         fields += _mark_responded(ticket, now)
     elif to in workflow.RESOLVING:
-        fields += _mark_responded(ticket, now)
+        if to == TicketStatus.RESOLVED:  # resolving answers the customer, at the latest
+            fields += _mark_responded(ticket, now)
+        else:  # a withdrawn ticket was never answered: its clocks just stop
+            sla.stop(ticket, SlaMetric.RESPONSE, now=now)
         _stop_metric(ticket, SlaMetric.ARRIVAL, now)
         _stop_metric(ticket, SlaMetric.RESOLUTION, now)
         fields += ["resolution_business_seconds", "resolution_wall_seconds"]

@@ -62,25 +62,8 @@ _STATE_FIELDS = [
 
 
 def add_business_seconds(engine: BusinessCalendar, start: dt.datetime, seconds: int) -> dt.datetime:
-    """The instant at which ``seconds`` of business time have passed since ``start``.
-
-    The engine adds whole minutes; banked time is in seconds. The last partial minute lies
-    between ``base`` (whole minutes done) and ``after`` (one minute more): if the business
-    time right after ``base`` is unbroken for ``rest`` seconds the answer is ``base + rest``,
-    otherwise the minute straddles a gap (lunch, night) and the answer is counted back from
-    ``after``. Working intervals are whole minutes long, so one minute holds at most one gap.
-    """
-    if seconds <= 0:
-        return start.astimezone(dt.UTC)
-    minutes, rest = divmod(seconds, 60)
-    base = engine.add(start, minutes)
-    if rest == 0:
-        return base
-    contiguous_end = base + dt.timedelta(seconds=rest)
-    if engine.elapsed(base, contiguous_end) == rest:
-        return contiguous_end
-    after = engine.add(base, 1)
-    return after - dt.timedelta(seconds=60 - rest)
+    """The instant at which ``seconds`` of business time have passed since ``start``."""
+    return engine.add_seconds(start, [seconds])[0]
 
 
 # --- targets ----------------------------------------------------------------------------------
@@ -156,17 +139,13 @@ def _schedule(clock: SlaClock, percents: tuple[int, int]) -> None:
     """Deadline, warning instants and next check of a running clock, from its banked time."""
     since = clock.running_since
     assert since is not None
-    engine = _engine(clock)
     clock.calendar_revision = clock.calendar.revision
     target = clock.target_minutes * 60
     done = clock.elapsed_seconds
-
-    def reached(seconds: int) -> dt.datetime:
-        return add_business_seconds(engine, since, seconds - done)
-
-    clock.due_at = reached(target)
-    clock.warn_first_at = reached(target * percents[0] // 100)
-    clock.warn_second_at = reached(target * percents[1] // 100)
+    clock.due_at, clock.warn_first_at, clock.warn_second_at = _engine(clock).add_seconds(
+        since,
+        [target - done, target * percents[0] // 100 - done, target * percents[1] // 100 - done],
+    )
     clock.next_check_at = _next_check(clock)
 
 
