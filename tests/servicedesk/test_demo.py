@@ -26,8 +26,8 @@ def test_demo_tickets_tell_a_story_and_load_once() -> None:
     load_demo()
     tickets = Ticket.objects.filter(customer__code__in=["JCH", "RFS"])
     count = tickets.count()
-    # Under the test suite the demo draws a tenth of its 230 tickets (see demo.load).
-    assert count == 22
+    # Under the test suite the demo draws a tenth of its 170 tickets (see demo.load).
+    assert count == 16
     assert set(tickets.values_list("customer__code", flat=True)) == {"JCH", "RFS"}
     now = timezone.now()
     span = tickets.aggregate(first=Min("created_at"), last=Max("created_at"))
