@@ -12,6 +12,7 @@ import contextlib
 import email
 import email.policy
 import imaplib
+import logging
 import os
 import pwd
 import shutil
@@ -260,6 +261,9 @@ class SmtpSink:
 def smtp_sink() -> Iterator[SmtpSink]:
     from aiosmtpd.controller import Controller
 
+    # aiosmtpd logs every disconnect at INFO from its own thread, sometimes after pytest
+    # closed the captured stream ("--- Logging error ---"): keep only its warnings.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     handler = CapturingHandler()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
