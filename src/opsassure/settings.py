@@ -386,6 +386,8 @@ EMAIL_MAX_MESSAGE_BYTES = env_int("EMAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
 EMAIL_MAX_HEADER_BYTES = env_int("EMAIL_MAX_HEADER_BYTES", 64 * 1024)
 EMAIL_SEND_MAX_ATTEMPTS = env_int("EMAIL_SEND_MAX_ATTEMPTS", 6)
 EMAIL_IMAP_TIMEOUT = env_int("EMAIL_IMAP_TIMEOUT", 60)
+# Extra CA bundle to verify IMAPS servers with (e.g. a company CA); system CAs otherwise.
+EMAIL_IMAP_CA_FILE = env("EMAIL_IMAP_CA_FILE")
 
 # --- Metrics endpoint access -------------------------------------------------------------------
 METRICS_TOKEN = env("METRICS_TOKEN")

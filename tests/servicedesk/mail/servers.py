@@ -12,6 +12,7 @@ import contextlib
 import email
 import email.policy
 import imaplib
+import logging
 import os
 import pwd
 import shutil
@@ -60,7 +61,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {user}
@@ -85,7 +88,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -106,7 +110,8 @@ service stats {{
 @dataclass
 class Dovecot:
     root: Path
-    port: int
+    port: int  # plain IMAP
+    tls_port: int  # IMAPS with a self-signed certificate for 127.0.0.1 (root / "cert.pem")
     process: subprocess.Popen[bytes]
     run_as: str
     pool: list[str]
@@ -152,6 +157,35 @@ class Dovecot:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
+def _self_signed_certificate(root: Path) -> None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        unavailable("openssl is not installed (it comes with dovecot-core)")
+    assert openssl is not None
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(root / "key.pem"),
+            "-out",
+            str(root / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 def _chown(path: Path, user: str) -> None:
     if os.getuid() == 0:
         entry = pwd.getpwnam(user)
@@ -166,12 +200,14 @@ def start_dovecot() -> Dovecot:
     entry = pwd.getpwnam(run_as)
     for sub in ("run", "state", "mail", "home"):
         (root / sub).mkdir()
-    port = free_port()
+    port, tls_port = free_port(), free_port()
+    _self_signed_certificate(root)
     config = root / "dovecot.conf"
     config.write_text(
         CONFIG.format(
             root=root,
             port=port,
+            tls_port=tls_port,
             user=run_as,
             group=_group_name(entry.pw_gid),
             uid=entry.pw_uid,
@@ -196,6 +232,7 @@ def start_dovecot() -> Dovecot:
     server = Dovecot(
         root=root,
         port=port,
+        tls_port=tls_port,
         process=process,
         run_as=run_as,
         pool=names,
@@ -260,6 +297,9 @@ class SmtpSink:
 def smtp_sink() -> Iterator[SmtpSink]:
     from aiosmtpd.controller import Controller
 
+    # aiosmtpd logs every disconnect at INFO from its own thread, sometimes after pytest
+    # closed the captured stream ("--- Logging error ---"): keep only its warnings.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     handler = CapturingHandler()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)

@@ -166,3 +166,23 @@ def test_poll_mail_command_and_the_every_minute_schedules(world: World, dovecot:
         "opsassure.servicedesk.mail.tasks.poll_mailboxes": (1, "minutes", True),
         "opsassure.servicedesk.mail.tasks.notify_mail_sweep": (1, "minutes", True),
     }
+
+
+def test_imaps_verifies_the_server_certificate(world: World, dovecot: Dovecot) -> None:
+    mailbox = make_mailbox(dovecot, world.customer_a)
+    Mailbox.objects.filter(pk=mailbox.pk).update(imap_ssl=True, imap_port=dovecot.tls_port)
+    mailbox.refresh_from_db()
+    dovecot.deliver(mailbox.imap_username, mail("<tls@hospital>"))
+
+    # A certificate nobody vouches for: refused, recorded, nothing fetched.
+    with pytest.raises(imap.MailboxError):
+        imap.poll(mailbox)
+    mailbox.refresh_from_db()
+    assert "CERTIFICATE_VERIFY_FAILED" in mailbox.last_error
+    assert InboundMail.objects.count() == 0
+
+    # With the server's CA configured, the same mailbox is polled over TLS.
+    with override_settings(EMAIL_IMAP_CA_FILE=str(dovecot.root / "cert.pem")):
+        assert imap.poll(mailbox).stored == 1
+    mailbox.refresh_from_db()
+    assert mailbox.last_error == ""

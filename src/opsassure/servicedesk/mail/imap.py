@@ -46,7 +46,8 @@ def connect(mailbox: Mailbox) -> imaplib.IMAP4:
     timeout = float(settings.EMAIL_IMAP_TIMEOUT)
     client: imaplib.IMAP4
     if mailbox.imap_ssl:
-        context = ssl.create_default_context()
+        # Certificates are always verified; a private CA is added, never verification off.
+        context = ssl.create_default_context(cafile=settings.EMAIL_IMAP_CA_FILE or None)
         client = imaplib.IMAP4_SSL(
             mailbox.imap_host, mailbox.imap_port, ssl_context=context, timeout=timeout
         )
