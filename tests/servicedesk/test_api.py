@@ -262,7 +262,7 @@ def test_rating_link_token(sd: World, settings: Any) -> None:
     _resolve(sd, ticket)
     token = ratings.make_token(ticket)
     url = "/api/v1/servicedesk/rating-links/"
-    anonymous = APIClient()
+    anonymous = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     forged = anonymous.post(url, {"token": token + "x", "score": 4}, format="json")
     assert forged.status_code == 400
     assert _error(forged)["code"] == "invalid_token"

@@ -31,7 +31,7 @@ def data(world: World) -> KpiWorld:
 
 
 def get(user: User, **params: Any) -> Any:
-    return api_as(may_view(user)).get(URL, params)
+    return api_as(may_view(user)).get(URL, params, HTTP_ACCEPT_LANGUAGE="en")
 
 
 def test_monthly_figures_in_the_users_zone(data: KpiWorld) -> None:

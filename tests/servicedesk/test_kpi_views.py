@@ -22,7 +22,7 @@ def data(world: World) -> KpiWorld:
 
 
 def page(user: User, **params: str) -> tuple[int, str]:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(may_view(user))
     response = client.get(reverse("servicedesk:kpi-dashboard"), params)
     return response.status_code, response.content.decode()
