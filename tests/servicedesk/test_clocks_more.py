@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import path
 from django_celery_beat.models import PeriodicTask
 
-from opsassure.catalog.models import OlaTarget, SlaPolicy
+from opsassure.catalog.models import OlaTarget, Service, SlaPolicy
 from opsassure.core.models import Team
 from opsassure.servicedesk import attachments, downloads, services, sla, tasks
 from opsassure.servicedesk.models import SlaClock, Ticket, TicketEvent
@@ -150,3 +150,45 @@ def test_ui_download_view_scopes_and_hides_private_files(sd: World, settings: An
     assert customer.get(f"/dl/{private.pk}/").status_code == 404
     assert api_as(sd.customer_b_user).get(f"/dl/{public.pk}/").status_code == 404
     assert api_as(sd.manager).get(f"/dl/{private.pk}/").status_code == 200
+
+
+def test_remote_service_has_no_arrival_clock(sd: World, policy_a: SlaPolicy) -> None:
+    # The default policy has an arrival target for P1; a remote-only service never sends
+    # anyone on site, an on-site service does.
+    remote = Service.objects.create(
+        customer=sd.customer_a, code="vpn", name="VPN 远程支持", delivery_mode="remote"
+    )
+    onsite = Service.objects.create(
+        customer=sd.customer_a, code="desk", name="桌面运维", delivery_mode="onsite"
+    )
+    metrics = {}
+    for service in (remote, onsite):
+        ticket = services.create_ticket(
+            actor=sd.manager,
+            customer=sd.customer_a,
+            title=f"{service.name} 故障",
+            service=service,
+            impact=1,
+            urgency=1,
+            now=sh(2026, 11, 23, 9, 0),
+        )
+        assert ticket.priority == 1
+        metrics[service.code] = set(
+            SlaClock.objects.filter(ticket=ticket, team=None).values_list("metric", flat=True)
+        )
+    assert metrics == {
+        "vpn": {"response", "resolution"},
+        "desk": {"response", "arrival", "resolution"},
+    }
+
+
+def test_a_late_stop_marks_the_ticket_breached(sd: World, policy_a: SlaPolicy) -> None:
+    ticket = services.create_ticket(
+        actor=sd.manager, customer=sd.customer_a, title="打印机卡纸", now=sh(2026, 11, 23, 9, 0)
+    )
+    assert ticket.sla_breached is False
+    # P3 response target 2 h: answered at 14:30 (09–12 + 14–14:30 = 3.5 h), no sweep ran.
+    services.add_reply(ticket, actor=sd.manager, body="已受理", now=sh(2026, 11, 23, 14, 30))
+    ticket.refresh_from_db()
+    assert ticket.sla_breached is True
+    assert SlaClock.objects.get(ticket=ticket, team=None, metric="response").breached is True

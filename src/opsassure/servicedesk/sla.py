@@ -26,7 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from opsassure.catalog.business_time import BusinessCalendar
-from opsassure.catalog.models import OlaTarget, SlaMetric, SlaPolicy, SlaTarget
+from opsassure.catalog.models import OlaTarget, Service, SlaMetric, SlaPolicy, SlaTarget
 from opsassure.catalog.queries import business_calendar
 from opsassure.servicedesk.models import SlaClock, Ticket
 
@@ -99,6 +99,20 @@ def targets_for(policy: SlaPolicy, priority: int, team_ids: Iterable[int] = ()) 
             if ola_row.resolution_minutes:
                 ola[(ola_row.team_id, str(SlaMetric.RESOLUTION))] = ola_row.resolution_minutes
     return Targets(sla, ola)
+
+
+def ticket_targets(ticket: Ticket, policy: SlaPolicy, team_ids: Iterable[int] = ()) -> Targets:
+    """``targets_for`` the ticket's priority, without an arrival clock for a remote service.
+
+    A service delivered remotely only (``Service.DeliveryMode.REMOTE``) never sends anyone on
+    site, so its tickets get no on-site arrival clock even when the policy's priority has an
+    arrival target; otherwise every remote fix would count as a missed arrival.
+    """
+    targets = targets_for(policy, ticket.priority, team_ids)
+    service = ticket.service if ticket.service_id is not None else None
+    if service is not None and service.delivery_mode == Service.DeliveryMode.REMOTE:
+        targets.sla.pop(str(SlaMetric.ARRIVAL), None)
+    return targets
 
 
 def warn_percents(policy: SlaPolicy | None) -> tuple[int, int]:
@@ -222,7 +236,7 @@ def plan_clocks(ticket: Ticket, *, now: dt.datetime) -> list[SlaClock]:
     policy = ticket.sla_policy
     if policy is None:
         return []
-    targets = targets_for(policy, ticket.priority, [ticket.team_id] if ticket.team_id else [])
+    targets = ticket_targets(ticket, policy, [ticket.team_id] if ticket.team_id else [])
     percents = warn_percents(policy)
     clocks = [
         _new_clock(ticket, policy, metric, minutes, now, percents)
@@ -288,6 +302,10 @@ def stop(ticket: Ticket, metric: str, *, now: dt.datetime) -> SlaClock | None:
             clock.breached = True
             clock.breached_at = clock.due_at or now
     _save(clocks)
+    if any(clock.breached and clock.team_id is None for clock in clocks):
+        # The queue's "SLA breached" flag, also when the stop (not a sweep) found the breach.
+        Ticket.objects.filter(pk=ticket.pk, sla_breached=False).update(sla_breached=True)
+        ticket.sla_breached = True
     return next((clock for clock in clocks if clock.team_id is None), None)
 
 
@@ -338,7 +356,7 @@ def retarget(ticket: Ticket, *, now: dt.datetime) -> list[SlaClock]:
         _sync_ticket(ticket, live)
         return live
     team_ids = {clock.team_id for clock in clocks if clock.team_id is not None}
-    targets = targets_for(policy, ticket.priority, team_ids)
+    targets = ticket_targets(ticket, policy, team_ids)
     percents = warn_percents(policy)
     changed: list[SlaClock] = []
     removed: list[SlaClock] = []
@@ -436,7 +454,7 @@ def switch_team(ticket: Ticket, old_team_id: int | None, *, now: dt.datetime) ->
     if new_team_id is None:
         _save(changed)
         return changed
-    targets = targets_for(policy, ticket.priority, [new_team_id])
+    targets = ticket_targets(ticket, policy, [new_team_id])
     percents = warn_percents(policy)
     sla_state = {c.metric: c.state for c in clocks if c.team_id is None}
     created: list[SlaClock] = []
