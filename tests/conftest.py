@@ -40,6 +40,15 @@ def _english_outside_requests() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_calendar_engines() -> None:
+    """Business-time engines are cached per (calendar id, revision); ids are reused after a
+    test's rollback, so every test starts with an empty cache."""
+    from opsassure.catalog.queries import clear_engine_cache
+
+    clear_engine_cache()
+
+
 @dataclass
 class World:
     customer_a: Customer
