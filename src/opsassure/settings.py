@@ -278,6 +278,8 @@ OPSASSURE_RATING_LINK_DAYS = env_int("RATING_LINK_DAYS", 14)  # e-mailed rating 
 OPSASSURE_SLA_BREACH_RAISES_PRIORITY = env_bool("SLA_BREACH_RAISES_PRIORITY", False)
 OPSASSURE_SLA_FUNCTIONAL_ESCALATION = env_bool("SLA_FUNCTIONAL_ESCALATION", True)
 OPSASSURE_BREACHING_SOON_MINUTES = env_int("BREACHING_SOON_MINUTES", 60)
+# 事件解决率 variant of the KPIs: "resolved" (resolved ÷ received) or "within_sla".
+SERVICEDESK_RESOLUTION_RATE = env("RESOLUTION_RATE", "resolved")
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
