@@ -167,7 +167,10 @@ def test_filters(sd: World) -> None:
         t["id"] for t in client.get(BASE, {"status": ["new"], "kind": "incident"}).json()["results"]
     }
     assert ids == {now_ticket.pk, old.pk}
-    Ticket.objects.filter(pk=now_ticket.pk).update(response_due=sh(2020, 1, 1))
+    # Past the first warning threshold of its response clock.
+    SlaClock.objects.filter(ticket=now_ticket, metric="response", team=None).update(
+        warn_first_at=sh(2020, 1, 1)
+    )
     ids = {t["id"] for t in client.get(BASE, {"breaching_soon": "true"}).json()["results"]}
     assert now_ticket.pk in ids
     assert old.pk not in ids

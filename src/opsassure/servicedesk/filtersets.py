@@ -10,8 +10,7 @@ import datetime as dt
 from typing import Any
 
 import django_filters
-from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,17 +27,17 @@ from opsassure.servicedesk.models import (
 )
 
 
-def breaching_soon_minutes() -> int:
-    return int(getattr(settings, "OPSASSURE_BREACHING_SOON_MINUTES", 60))
-
-
 def breaching_soon(queryset: QuerySet[Ticket], now: dt.datetime | None = None) -> QuerySet[Ticket]:
-    """Open tickets not yet breached whose response (if still due) or resolution deadline
-    falls within ``OPSASSURE_BREACHING_SOON_MINUTES`` (or has just passed, unseen by the
-    sweep). Paused (pending) tickets have no deadline and are never "breaching soon"."""
-    horizon = (now or timezone.now()) + dt.timedelta(minutes=breaching_soon_minutes())
-    due = Q(responded_at__isnull=True, response_due__lte=horizon) | Q(resolution_due__lte=horizon)
-    return queryset.filter(due, status__in=OPEN_STATUSES, sla_breached=False)
+    """Open tickets with a running SLA clock past the policy's first warning threshold (or
+    already late). The one definition, for the UI queue and the API filter alike; paused
+    (pending) clocks have no deadline and are never "breaching soon"."""
+    soon = SlaClock.objects.filter(
+        ticket=OuterRef("pk"),
+        team__isnull=True,
+        state=SlaClock.State.RUNNING,
+        warn_first_at__lte=now or timezone.now(),
+    )
+    return queryset.filter(Exists(soon), status__in=OPEN_STATUSES)
 
 
 def _customers(request: Any) -> QuerySet[Customer]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -24,8 +24,9 @@ from django.utils.translation import gettext_lazy
 from opsassure.cmdb.views import CappedPaginator
 from opsassure.core.tenancy import is_provider_staff
 from opsassure.core.ui.generic import ScopedListView
+from opsassure.servicedesk.filtersets import breaching_soon
 from opsassure.servicedesk.forms import TicketFilterSet
-from opsassure.servicedesk.models import OPEN_STATUSES, SlaClock, Ticket
+from opsassure.servicedesk.models import OPEN_STATUSES, Ticket
 from opsassure.servicedesk.views_common import (
     PRIORITY_BADGES,
     STATUS_BADGES,
@@ -79,14 +80,7 @@ def queue_queryset(queue: str, user: Any, now: dt.datetime) -> QuerySet[Ticket]:
     if queue == "unassigned":
         return tickets.filter(assignee__isnull=True)
     if queue == "breaching":
-        # A running SLA clock past the policy's first warning threshold (or already late).
-        soon = SlaClock.objects.filter(
-            ticket=OuterRef("pk"),
-            team__isnull=True,
-            state=SlaClock.State.RUNNING,
-            warn_first_at__lte=now,
-        )
-        return tickets.filter(Exists(soon))
+        return breaching_soon(tickets, now)
     return tickets
 
 
