@@ -10,7 +10,8 @@ The service desk (and later alerting, changes) call only these functions, so the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -82,20 +83,45 @@ def priority_for(policy: SlaPolicy | None, impact: int, urgency: int) -> int:
     return DEFAULT_MATRIX.get((impact, urgency), int(Priority.P3))
 
 
+@dataclass(frozen=True)
+class Targets:
+    """What a policy allows at one priority: SLA minutes per metric, OLA minutes per team."""
+
+    sla: dict[str, int]
+    ola: dict[tuple[int, str], int] = field(default_factory=dict)
+
+
+def targets_for(policy: SlaPolicy, priority: int, team_ids: Iterable[int] = ()) -> Targets:
+    """The policy's targets at ``priority`` (one query for the SLA, one for the OLAs of
+    ``team_ids``). An empty target means no clock; OLAs have no arrival target."""
+    sla: dict[str, int] = {}
+    row = SlaTarget.objects.filter(policy=policy, priority=priority).first()
+    if row is not None:
+        for metric in SlaMetric:
+            minutes = row.minutes_for(metric)
+            if minutes:
+                sla[str(metric)] = minutes
+    ola: dict[tuple[int, str], int] = {}
+    teams = [team_id for team_id in team_ids if team_id is not None]
+    if teams:
+        for ola_row in OlaTarget.objects.filter(policy=policy, priority=priority, team__in=teams):
+            if ola_row.response_minutes:
+                ola[(ola_row.team_id, str(SlaMetric.RESPONSE))] = ola_row.response_minutes
+            if ola_row.resolution_minutes:
+                ola[(ola_row.team_id, str(SlaMetric.RESOLUTION))] = ola_row.resolution_minutes
+    return Targets(sla, ola)
+
+
 def target_minutes(policy: SlaPolicy, priority: int, metric: str) -> int | None:
     """Business minutes allowed for ``metric`` at ``priority``; None = no target."""
-    target = SlaTarget.objects.filter(policy=policy, priority=priority).first()
-    return None if target is None else target.minutes_for(metric)
+    return targets_for(policy, priority).sla.get(str(metric))
 
 
 def ola_minutes(policy: SlaPolicy, team: Team | None, priority: int, metric: str) -> int | None:
     """The team's internal target (response or resolution only); None = no OLA."""
-    if team is None or metric == SlaMetric.ARRIVAL:
+    if team is None:
         return None
-    row = OlaTarget.objects.filter(policy=policy, team=team, priority=priority).first()
-    if row is None:
-        return None
-    return row.response_minutes if metric == SlaMetric.RESPONSE else row.resolution_minutes
+    return targets_for(policy, priority, [team.pk]).ola.get((team.pk, str(metric)))
 
 
 def ensure_default_policy(customer: Customer, calendar: ServiceCalendar | None = None) -> SlaPolicy:

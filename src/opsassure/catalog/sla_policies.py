@@ -33,7 +33,7 @@ from opsassure.catalog.models import (
     SlaTarget,
     Urgency,
 )
-from opsassure.catalog.policies import DEFAULT_MATRIX, DEFAULT_TARGETS, ola_minutes, target_minutes
+from opsassure.catalog.policies import DEFAULT_MATRIX, DEFAULT_TARGETS, targets_for
 from opsassure.core.models import Customer, Team
 
 POLICY_FIELDS = (
@@ -482,11 +482,12 @@ def preview(
             ),
         )
 
+    targets = targets_for(policy, priority, [team.pk] if team is not None else [])
     for metric in SlaMetric.values:
-        minutes = target_minutes(policy, priority, metric)
+        minutes = targets.sla.get(metric)
         if minutes is not None:
             result.due.append(due(metric, minutes))
-        ola = ola_minutes(policy, team, priority, metric) if team is not None else None
+        ola = targets.ola.get((team.pk, metric)) if team is not None else None
         if ola is not None:
             result.ola.append(due(metric, ola))
     instants = [start, *(d.due_at for d in result.due), *(d.due_at for d in result.ola)]

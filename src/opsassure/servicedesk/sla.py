@@ -26,7 +26,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from opsassure.catalog.business_time import BusinessCalendar
-from opsassure.catalog.models import OlaTarget, Service, SlaMetric, SlaPolicy, SlaTarget
+from opsassure.catalog.models import Service, SlaMetric, SlaPolicy
+from opsassure.catalog.policies import Targets, targets_for
 from opsassure.catalog.queries import business_calendar
 from opsassure.servicedesk.models import SlaClock, Ticket
 
@@ -67,38 +68,6 @@ def add_business_seconds(engine: BusinessCalendar, start: dt.datetime, seconds: 
 
 
 # --- targets ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Targets:
-    """What a policy allows at one priority: SLA minutes per metric, OLA minutes per team."""
-
-    sla: dict[str, int]
-    ola: dict[tuple[int, str], int] = field(default_factory=dict)
-
-
-def targets_for(policy: SlaPolicy, priority: int, team_ids: Iterable[int] = ()) -> Targets:
-    """The policy's targets (one query for the SLA, one for the OLAs of ``team_ids``).
-
-    Same rules as ``catalog.policies.target_minutes`` / ``ola_minutes`` (no arrival OLA; an
-    empty target means no clock), read in one row per table instead of one query per metric.
-    """
-    sla: dict[str, int] = {}
-    row = SlaTarget.objects.filter(policy=policy, priority=priority).first()
-    if row is not None:
-        for metric in SlaMetric:
-            minutes = row.minutes_for(metric)
-            if minutes:
-                sla[str(metric)] = minutes
-    ola: dict[tuple[int, str], int] = {}
-    teams = [team_id for team_id in team_ids if team_id is not None]
-    if teams:
-        for ola_row in OlaTarget.objects.filter(policy=policy, priority=priority, team__in=teams):
-            if ola_row.response_minutes:
-                ola[(ola_row.team_id, str(SlaMetric.RESPONSE))] = ola_row.response_minutes
-            if ola_row.resolution_minutes:
-                ola[(ola_row.team_id, str(SlaMetric.RESOLUTION))] = ola_row.resolution_minutes
-    return Targets(sla, ola)
 
 
 def ticket_targets(ticket: Ticket, policy: SlaPolicy, team_ids: Iterable[int] = ()) -> Targets:
