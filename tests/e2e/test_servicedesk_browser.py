@@ -27,6 +27,7 @@ def test_phone_ticket_reply_resolve_and_rating(tmp_path: Path) -> None:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _unavailable("Python Playwright is not installed")
+    expect.set_options(timeout=20_000)  # CI machines are small and may be busy
 
     data_dir = tmp_path / "data"
     data_dir.mkdir()
@@ -78,9 +79,14 @@ def test_phone_ticket_reply_resolve_and_rating(tmp_path: Path) -> None:
                 # Resolve: the button opens the fields the move needs.
                 page.get_by_test_id("move-resolved").click()
                 form = page.get_by_test_id("move-form-resolved")
+                # Bootstrap's collapse animates for 350 ms: a click while it is still
+                # "collapsing" may be lost (CI, PostgreSQL run). Wait until it is open.
+                expect(form).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
                 form.locator("select[name=resolution_code]").select_option("solved")
                 form.locator("textarea[name=resolution_note]").fill("Killed the blocking job.")
-                form.get_by_role("button").click()
+                with page.expect_response(lambda r: r.url.endswith("/transition/")) as moved:
+                    form.get_by_role("button").click()
+                assert moved.value.status == 302
                 expect(page.get_by_test_id("ticket-status")).to_have_text("Resolved")
                 _shoot(page, tmp_path, "servicedesk-ticket-resolved.png")
 
