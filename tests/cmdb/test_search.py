@@ -47,6 +47,23 @@ def test_prefix_of_name_hostname_serial_or_asset_tag_case_insensitive(world: Wor
 
 
 @pytest.mark.usefixtures("estate")
+def test_many_prefix_matches_give_the_same_answers(
+    world: World, make_ci: MakeCI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond PREFIX_ID_LIMIT matches the search switches from literal ids to a subquery."""
+    from opsassure.cmdb import filtersets
+
+    for n in range(4):
+        make_ci(world.customer_a, f"his-db{n}")
+    expected = ["his-db0", "his-db1", "his-db2", "his-db3", "HIS-app01"]
+    assert sorted(_names(world, q="his")) == sorted(expected)
+    monkeypatch.setattr(filtersets, "PREFIX_ID_LIMIT", 2)
+    assert sorted(_names(world, q="his")) == sorted(expected)
+    assert _names(world, q="HIS-APP") == ["HIS-app01"]  # one match: still the literal path
+    assert _names(world, q="Outpatient") == ["门诊挂号 Outpatient registration"]
+
+
+@pytest.mark.usefixtures("estate")
 def test_words_inside_names_when_nothing_starts_with_them(world: World) -> None:
     assert _names(world, q="Outpatient") == ["门诊挂号 Outpatient registration"]
     assert _names(world, q="app01") == ["HIS-app01"]

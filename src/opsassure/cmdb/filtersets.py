@@ -37,6 +37,10 @@ def _teams(request: Any) -> QuerySet[Team]:
     return Team.objects.visible_to(user) if user is not None else Team.objects.none()
 
 
+# At most this many ids go into the list query as literals (see CIFilterSet.search).
+PREFIX_ID_LIMIT = 2000
+
+
 class CIFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(
         method="search",
@@ -102,16 +106,23 @@ class CIFilterSet(ScopedFilterSet):
         inside_names = queryset.filter(name__icontains=value)
         if not value.isascii():
             return inside_names
-        # As a subquery: SQLite otherwise walks a customer's whole (customer, name) index to
-        # produce the name order, instead of sorting the few rows the prefix indexes find.
-        matching = ConfigurationItem.objects.filter(
+        prefix = (
             Q(name__istartswith=value)
             | Q(hostname__istartswith=value)
             | Q(serial_number__istartswith=value)
             | Q(asset_tag__istartswith=value)
-        ).values("pk")
-        prefixed = queryset.filter(pk__in=matching)
-        return prefixed if prefixed.exists() else inside_names
+        )
+        # The matching ids first, as literals: the four prefix indexes find them at once. As a
+        # subquery, the planners walk the whole list order instead — PostgreSQL the (name, id)
+        # index testing each row against the prefix (300+ ms at 100,000 CIs for a prefix late
+        # in the alphabet), SQLite a customer's (customer, name) index. A prefix that matches
+        # very many CIs ("vm-") is dense in that order, so walking it is the cheap plan there.
+        ids = list(queryset.filter(prefix).values_list("pk", flat=True)[: PREFIX_ID_LIMIT + 1])
+        if not ids:
+            return inside_names
+        if len(ids) <= PREFIX_ID_LIMIT:
+            return queryset.filter(pk__in=ids)
+        return queryset.filter(pk__in=ConfigurationItem.objects.filter(prefix).values("pk"))
 
     def warranty_within(
         self, queryset: QuerySet[ConfigurationItem], name: str, value: Any
