@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from opsassure.core.models import CustomerContact
 from opsassure.servicedesk import services
-from opsassure.servicedesk.mail import inbound, tasks
+from opsassure.servicedesk.mail import inbound, parsing, tasks
 from opsassure.servicedesk.models import (
     Attachment,
     InboundMail,
@@ -113,6 +113,50 @@ def test_reply_is_threaded_by_in_reply_to(sd: World, desk: Mailbox, poll: Poll) 
     event = TicketEvent.objects.get(ticket=first.ticket, kind=TicketEvent.Kind.MAIL_IN)
     assert (event.body, event.actor, event.is_public) == ("还是不行", sd.customer_a_user, True)
     assert event.data == {"from": HOSPITAL_USER}
+
+
+QUOTED_REPLIES = {
+    "foxmail": (
+        "重启后恢复了，谢谢。\n\n"
+        "在 2026年11月27日 星期五 10:02，服务台 <desk@ops.example.cn> 写道：\n"
+        "> 请重启打印服务。\n> 三楼打印机无法打印。\n"
+    ),
+    "qqmail": (
+        "重启后恢复了，谢谢。\n\n------------------ 原始邮件 ------------------\n"
+        '发件人: "服务台"<desk@ops.example.cn>;\n发送时间: 2026年11月27日(星期五) 上午10:02\n'
+        '收件人: "王芳"<user@hospital.example.cn>;\n主题: 打印机故障\n\n请重启打印服务。\n'
+    ),
+    "outlook-zh": (
+        "重启后恢复了，谢谢。\n\n发件人：服务台\n时间：2026-11-27 10:02\n收件人：王芳\n"
+        "主题：打印机故障\n\n请重启打印服务。\n"
+    ),
+    "gmail-en": (
+        "重启后恢复了，谢谢。\n\n"
+        "On Fri, Nov 27, 2026 at 10:02 AM Desk <desk@ops.example.cn> wrote:\n"
+        "> 请重启打印服务。\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("client", sorted(QUOTED_REPLIES))
+def test_reply_on_the_timeline_without_the_quoted_conversation(
+    sd: World, desk: Mailbox, poll: Poll, client: str
+) -> None:
+    [first] = poll(desk, mail("<q-1@hospital.example.cn>"))
+    [reply] = poll(
+        desk,
+        mail(
+            "<q-2@hospital.example.cn>",
+            subject="Re: 打印机故障",
+            body=QUOTED_REPLIES[client],
+            In_Reply_To="<q-1@hospital.example.cn>",
+        ),
+    )
+    assert reply.ticket == first.ticket
+    event = TicketEvent.objects.get(ticket=first.ticket, kind=TicketEvent.Kind.MAIL_IN)
+    assert event.body == "重启后恢复了，谢谢。"
+    # The whole mail is kept.
+    assert parsing.parse_message(bytes(reply.raw)).text == QUOTED_REPLIES[client].strip()
 
 
 def test_reply_is_threaded_by_subject_token_for_known_senders_only(

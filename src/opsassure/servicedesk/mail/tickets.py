@@ -21,7 +21,7 @@ from opsassure.servicedesk.errors import (
     AttachmentTypeRefused,
     ServiceDeskError,
 )
-from opsassure.servicedesk.mail import parsing
+from opsassure.servicedesk.mail import parsing, quoting
 from opsassure.servicedesk.mail.inbound import own_addresses
 from opsassure.servicedesk.models import (
     Channel,
@@ -153,7 +153,8 @@ def import_mail(mail: InboundMail) -> None:
         event = services.add_reply(
             ticket,
             actor=_actor_for(parsed.sender, ticket),
-            body=parsed.text or _("(empty message)"),
+            # The timeline shows what is new; the whole mail stays in the stored raw message.
+            body=quoting.latest_reply(parsed.text) or _("(empty message)"),
             public=True,
             author_email=parsed.sender,
             mail=mail,
