@@ -27,7 +27,7 @@ def test_demo_tickets_tell_a_story_and_load_once() -> None:
     tickets = Ticket.objects.filter(customer__code__in=["JCH", "RFS"])
     count = tickets.count()
     # Under the test suite the demo draws a tenth of its tickets (see demo.load).
-    assert count == sum(int(n * 0.1) for n in demo.TICKETS.values()) == 17
+    assert count == sum(int(n * 0.1) for n in demo.TICKETS.values()) == 30
     assert set(tickets.values_list("customer__code", flat=True)) == {"JCH", "RFS"}
     now = timezone.now()
     span = tickets.aggregate(first=Min("created_at"), last=Max("created_at"))

@@ -40,8 +40,9 @@ SEED = 4
 DAYS = 90
 RECENT, RECENT_DAYS = 10, 4  # per customer: a live queue at the end of the story
 STUCK_SHARE = 0.05  # open for long: waiting on a vendor, forgotten, never taken up
-# ~0.07 s of CPU per ticket through the services: 170 keep the first start within ~15 s.
-TICKETS = {"JCH": 100, "RFS": 70}
+# ~0.07 s of CPU per ticket through the services: 300 ("a few hundred") cost ~20 s of the
+# first start.
+TICKETS = {"JCH": 180, "RFS": 120}
 CALENDARS = {"JCH": "7x24", "RFS": "5x8"}
 CUSTOMER_USERS = {"JCH": ("hosp_user", "hosp_admin"), "RFS": ("sec_user", "sec_admin")}
 ENGINEERS = {"SYS": "engineer", "NET": "neteng", "SD": "operator"}
