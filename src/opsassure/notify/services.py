@@ -215,7 +215,9 @@ def notify_user(
         if Notification.objects.filter(dedup_key=key).exists():
             rows.append(Notification.objects.get(dedup_key=key))
             continue
-        subject, body = rendering.render(template, context, language=language, channel=channel)
+        subject, body = rendering.render(
+            template, context, language=language, channel=channel, time_zone=user.time_zone
+        )
         destination = None
         problem = ""
         if channel == Channel.EMAIL:
