@@ -103,3 +103,14 @@ def test_email_goes_over_real_smtp(world: World, django_capture_on_commit_callba
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["X-OpsAssure-Notification"] == str(row.pk)
     assert "核心交换机" in message.get_content()
+
+
+def test_the_generic_message_template_links_back() -> None:
+    subject, body = rendering.render(
+        "message",
+        {"subject": "Disk full", "body": "db-1 /var 99%", "link": "https://ops.example.cn/t/1"},
+        language="en",
+        channel="dingtalk",
+    )
+    assert subject == "Disk full"
+    assert body == "db\\-1 /var 99%\n\n[Open in OpsAssure](https://ops.example.cn/t/1)\n"
