@@ -189,3 +189,17 @@ def test_deliveries_snippet_is_scoped_and_escaped(world: World) -> None:
     request.user = world.customer_a_user
     html = template.render(Context({"source": source, "request": request}))
     assert 'data-state="failed"' not in html
+
+
+def test_demo_destinations_load_once(world: World) -> None:
+    from opsassure.core.models import Customer
+    from opsassure.notify import demo
+
+    hospital = Customer.objects.create(code="JCH", name="JCH")
+    demo.load()
+    demo.load()
+    assert sorted(Destination.objects.values_list("name", "kind", "customer", "enabled")) == [
+        ("JCH 运维钉钉群", "dingtalk", hospital.pk, False),
+        ("NOC 值班邮件组", "email", None, True),
+    ]
+    assert Notification.objects.count() == 0
