@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from django.test import override_settings
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from opsassure.notify import rendering, sending, services
+from opsassure.notify.channels import robots
 from tests.conftest import World
 from tests.servicedesk.mail import servers
 
@@ -114,3 +117,21 @@ def test_the_generic_message_template_links_back() -> None:
     )
     assert subject == "Disk full"
     assert body == "db\\-1 /var 99%\n\n[Open in OpsAssure](https://ops.example.cn/t/1)\n"
+
+
+@given(text=st.text(min_size=0, max_size=400), limit=st.integers(min_value=8, max_value=600))
+def test_truncation_keeps_whole_characters_within_the_byte_limit(text: str, limit: int) -> None:
+    cut = robots.truncate_utf8(text, limit)
+    assert len(cut.encode()) <= limit
+    if len(text.encode()) <= limit:
+        assert cut == text
+    else:
+        assert cut.endswith(robots.ELLIPSIS)
+        assert text.startswith(cut[: -len(robots.ELLIPSIS)])
+
+
+def test_truncation_does_not_leave_half_an_escape_or_entity() -> None:
+    suffix = robots.ELLIPSIS
+    room = len(suffix.encode())
+    assert robots.truncate_utf8("ab\\*cdefgh", 3 + room) == "ab" + suffix
+    assert robots.truncate_utf8("a &lt;bcdefgh", 5 + room) == "a " + suffix
