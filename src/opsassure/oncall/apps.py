@@ -12,4 +12,9 @@ class OncallConfig(AppConfig):
 
         from opsassure.oncall.tasks import ensure_schedules
 
-        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="opsassure_oncall_schedules")
+        post_migrate.connect(
+            ensure_schedules, sender=self, dispatch_uid="opsassure_oncall_schedules"
+        )
+        from opsassure.oncall import metrics
+
+        metrics.register()

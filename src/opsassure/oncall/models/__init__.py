@@ -12,6 +12,7 @@ from opsassure.oncall.models.schedules import (
     Layer,
     LayerParticipant,
     Override,
+    PersonalFeed,
     Schedule,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "Layer",
     "LayerParticipant",
     "Override",
+    "PersonalFeed",
     "Schedule",
     "Severity",
 ]

@@ -17,13 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from opsassure.core.models.base import AuditedModel, ProviderOnlyQuerySet, TenantQuerySet
-
-
-class Severity(models.TextChoices):
-    CRITICAL = "critical", _("Critical")
-    HIGH = "high", _("High")
-    WARNING = "warning", _("Warning")
-    INFO = "info", _("Info")
+from opsassure.notify.models import Severity
 
 
 class EscalationPolicy(AuditedModel):

@@ -266,3 +266,19 @@ class Handover(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.schedule} {self.handoff_at:%Y-%m-%d %H:%M}"
+
+
+class PersonalFeed(models.Model):
+    """The secret token of one person's iCalendar feed (all their shifts, every schedule)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oncall_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+
+    class Meta:
+        verbose_name = _("personal calendar feed")
+        verbose_name_plural = _("personal calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)
