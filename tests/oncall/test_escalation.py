@@ -266,7 +266,11 @@ def test_a_policy_without_steps_is_exhausted_at_once(oncall: Oncall, world: Worl
     reason="needs PostgreSQL (OPSASSURE_TEST_DATABASE_URL): threads share no in-memory SQLite database",
 )
 @pytest.mark.django_db(transaction=True)
-def test_two_sweeps_racing_run_each_step_exactly_once(oncall: Oncall, world: World) -> None:
+def test_two_sweeps_racing_run_each_step_exactly_once(
+    oncall: Oncall, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No on-commit kick (eager Celery would run the steps at once): only the sweeps race.
+    monkeypatch.setattr(escalation, "_kick", lambda run: None)
     runs = [_start(oncall, world, title=f"race {n}") for n in range(30)]
     now = timezone.now() + MIN
     barrier = threading.Barrier(2)

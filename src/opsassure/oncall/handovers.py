@@ -64,7 +64,7 @@ def write_handover(
 @transaction.atomic
 def acknowledge_handover(handover: Handover, *, user: User) -> Handover:
     """The incoming person (or the team lead) confirms they read the handover. Idempotent."""
-    handover = Handover.objects.select_for_update().select_related("schedule__team").get(
+    handover = Handover.objects.select_for_update(of=("self",)).select_related("schedule__team").get(
         pk=handover.pk
     )
     if handover.acknowledged_at is not None:
