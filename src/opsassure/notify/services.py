@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -306,3 +307,25 @@ def for_source(obj: models.Model) -> QuerySet[Notification]:
         .select_related("user", "destination")
         .order_by("created_at", "pk")
     )
+
+
+def send_test_message(destination: Destination, *, user: User) -> Notification:
+    """Queue a test message to ``destination`` (sent at once, even if it is disabled)."""
+    row = notify_destination(
+        destination,
+        severity=Severity.INFO,
+        dedup_key=f"test:{destination.pk}:{uuid.uuid4().hex}",
+        template="test",
+        context={"destination": destination.name, "sent_at": timezone.now(), "by": str(user)},
+    )
+    if row.state == Notification.State.FAILED and not destination.enabled:
+        # Testing a disabled destination is how one checks it before enabling it.
+        with transaction.atomic():
+            Notification.objects.filter(pk=row.pk).update(
+                state=Notification.State.PENDING, last_error=""
+            )
+            from opsassure.notify import tasks
+
+            enqueue_on_commit(tasks.notify_send, row.pk)
+        row.refresh_from_db()
+    return row
