@@ -477,6 +477,8 @@ def _oncall_run(world: World, customer: Customer) -> Sample:
     title = f"Escalation-{customer.code}-{next(_counter)}"
     run = EscalationRun.objects.create(customer=customer, title=title, severity="high")
     return Sample(run, title)
+
+
 def _destination(world: World, customer: Customer) -> Sample:
     name = f"Robot-{customer.code}-{next(_counter)}"
     destination = Destination.objects.create(

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from opsassure.oncall.models import EscalationPolicy, EscalationPolicyStep, EscalationRun, Layer, Override
 from opsassure.oncall import services
+from opsassure.oncall.models import (
+    EscalationPolicy,
+    EscalationPolicyStep,
+    EscalationRun,
+    Layer,
+    Override,
+)
 from tests.conftest import World, api_as
 from tests.oncall.conftest import Oncall
 
@@ -38,7 +44,9 @@ def test_oncall_now_at_a_time(oncall: Oncall) -> None:
 def test_shifts_window(oncall: Oncall) -> None:
     client = api_as(oncall.first)
     url = f"{BASE}/schedules/{oncall.schedule.pk}/shifts/"
-    body = client.get(url, {"start": "2026-03-02T09:00:00+08:00", "end": "2026-03-04T09:00:00+08:00"}).json()
+    body = client.get(
+        url, {"start": "2026-03-02T09:00:00+08:00", "end": "2026-03-04T09:00:00+08:00"}
+    ).json()
     assert [(s["start"], s["user"]) for s in body] == [
         ("2026-03-02T01:00:00Z", oncall.first.pk),
         ("2026-03-03T01:00:00Z", oncall.second.pk),
@@ -60,7 +68,9 @@ def test_create_layer_with_participants_in_order(oncall: Oncall, world: World) -
     response = client.post(f"{BASE}/layers/", payload, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["participants"] == [oncall.second.pk, oncall.first.pk, oncall.second.pk]
-    refused = client.post(f"{BASE}/layers/", {**payload, "participants": [world.customer_a_user.pk]}, format="json")
+    refused = client.post(
+        f"{BASE}/layers/", {**payload, "participants": [world.customer_a_user.pk]}, format="json"
+    )
     assert refused.status_code == 400
     assert Layer.objects.count() == 2
 
@@ -68,21 +78,37 @@ def test_create_layer_with_participants_in_order(oncall: Oncall, world: World) -
 def test_engineers_read_but_do_not_edit_schedules(oncall: Oncall) -> None:
     client = api_as(oncall.first)
     assert client.get(f"{BASE}/schedules/").status_code == 200
-    assert client.patch(f"{BASE}/schedules/{oncall.schedule.pk}/", {"name": "x"}, format="json").status_code == 403
+    assert (
+        client.patch(
+            f"{BASE}/schedules/{oncall.schedule.pk}/", {"name": "x"}, format="json"
+        ).status_code
+        == 403
+    )
 
 
 def test_override_and_swap_via_api(oncall: Oncall, world: World) -> None:
     client = api_as(oncall.first)
     created = client.post(
         f"{BASE}/overrides/",
-        {"schedule": oncall.schedule.pk, "user": oncall.first.pk, "start": "2026-03-03T12:00:00+08:00", "end": "2026-03-03T14:00:00+08:00", "reason": "cover"},
+        {
+            "schedule": oncall.schedule.pk,
+            "user": oncall.first.pk,
+            "start": "2026-03-03T12:00:00+08:00",
+            "end": "2026-03-03T14:00:00+08:00",
+            "reason": "cover",
+        },
         format="json",
     )
     assert created.status_code == 201, created.json()
     assert (created.json()["kind"], created.json()["created_by"]) == ("cover", oncall.first.pk)
     backwards = client.post(
         f"{BASE}/overrides/",
-        {"schedule": oncall.schedule.pk, "user": oncall.first.pk, "start": "2026-03-03T14:00:00+08:00", "end": "2026-03-03T12:00:00+08:00"},
+        {
+            "schedule": oncall.schedule.pk,
+            "user": oncall.first.pk,
+            "start": "2026-03-03T14:00:00+08:00",
+            "end": "2026-03-03T12:00:00+08:00",
+        },
         format="json",
     )
     assert backwards.status_code == 400
@@ -113,31 +139,49 @@ def test_policy_with_steps_round_trip(oncall: Oncall, world: World) -> None:
         "name": "DB paging",
         "team": world.team_a.pk,
         "steps": [
-            {"target": "schedule", "schedule": oncall.schedule.pk, "channels": ["email", "sms"], "wait_minutes": 3, "repeat": 2},
+            {
+                "target": "schedule",
+                "schedule": oncall.schedule.pk,
+                "channels": ["email", "sms"],
+                "wait_minutes": 3,
+                "repeat": 2,
+            },
             {"target": "team", "team": world.team_a.pk, "wait_minutes": 10},
         ],
     }
     response = client.post(f"{BASE}/escalation-policies/", payload, format="json")
     assert response.status_code == 201, response.json()
     policy = EscalationPolicy.objects.get(name="DB paging")
-    assert list(policy.steps.order_by("position").values_list("position", "target", "channels", "repeat")) == [
+    assert list(
+        policy.steps.order_by("position").values_list("position", "target", "channels", "repeat")
+    ) == [
         (0, "schedule", ["email", "sms"], 2),
         (1, "team", [], 0),
     ]
-    missing = client.post(f"{BASE}/escalation-policies/", {"name": "broken", "steps": [{"target": "user"}]}, format="json")
+    missing = client.post(
+        f"{BASE}/escalation-policies/",
+        {"name": "broken", "steps": [{"target": "user"}]},
+        format="json",
+    )
     assert missing.status_code == 400
     assert not EscalationPolicy.objects.filter(name="broken").exists()
     assert EscalationPolicyStep.objects.filter(policy__name="broken").count() == 0
 
 
 def test_run_actions(oncall: Oncall, world: World) -> None:
-    run = services.start_escalation(policy=oncall.policy, customer=world.customer_a, title="x", severity="high")
+    run = services.start_escalation(
+        policy=oncall.policy, customer=world.customer_a, title="x", severity="high"
+    )
     client = api_as(oncall.first)
     escalated = client.post(f"{BASE}/escalations/{run.pk}/escalate/")
     assert escalated.status_code == 200
     acked = client.post(f"{BASE}/escalations/{run.pk}/ack/")
     assert acked.status_code == 200
-    assert (acked.json()["state"], acked.json()["acknowledged_by"], acked.json()["acknowledged_via"]) == ("acknowledged", oncall.first.pk, "api")
+    assert (
+        acked.json()["state"],
+        acked.json()["acknowledged_by"],
+        acked.json()["acknowledged_via"],
+    ) == ("acknowledged", oncall.first.pk, "api")
     conflict = client.post(f"{BASE}/escalations/{run.pk}/escalate/")
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "conflict"
@@ -152,7 +196,12 @@ def test_handover_via_api(oncall: Oncall) -> None:
     client = api_as(oncall.first)
     created = client.post(
         f"{BASE}/handovers/",
-        {"schedule": oncall.schedule.pk, "incoming": oncall.second.pk, "open_issues": "INC-1 open", "handoff_at": "2026-03-03T09:00:00+08:00"},
+        {
+            "schedule": oncall.schedule.pk,
+            "incoming": oncall.second.pk,
+            "open_issues": "INC-1 open",
+            "handoff_at": "2026-03-03T09:00:00+08:00",
+        },
         format="json",
     )
     assert created.status_code == 201, created.json()

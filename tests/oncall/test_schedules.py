@@ -25,7 +25,11 @@ def sh(*parts: int) -> dt.datetime:
 
 def names(shifts: list[services.Shift] | object) -> list[tuple[str, str, str]]:
     return [
-        (s.start.astimezone(SHANGHAI).strftime("%m-%d %H:%M"), s.end.astimezone(SHANGHAI).strftime("%m-%d %H:%M"), s.user.username)
+        (
+            s.start.astimezone(SHANGHAI).strftime("%m-%d %H:%M"),
+            s.end.astimezone(SHANGHAI).strftime("%m-%d %H:%M"),
+            s.user.username,
+        )
         for s in shifts  # type: ignore[attr-defined]
     ]
 
@@ -40,7 +44,11 @@ def test_who_is_on_call_at_the_hand_off(oncall: Oncall) -> None:
 
 def test_override_and_swap(oncall: Oncall, world: World) -> None:
     services.create_override(
-        oncall.schedule, user=world.manager, start=sh(2026, 3, 2, 12, 0), end=sh(2026, 3, 2, 14, 0), reason="doctor"
+        oncall.schedule,
+        user=world.manager,
+        start=sh(2026, 3, 2, 12, 0),
+        end=sh(2026, 3, 2, 14, 0),
+        reason="doctor",
     )
     services.swap_shifts(
         oncall.schedule,
@@ -56,15 +64,29 @@ def test_override_and_swap(oncall: Oncall, world: World) -> None:
         ("03-04 09:00", "03-05 09:00", "operator_a"),  # swapped: was engineer_a's day
         ("03-05 09:00", "03-06 09:00", "engineer_a"),
     ]
-    assert [s.source for s in result] == ["layer", "override", "layer", "layer", "override", "override"]
+    assert [s.source for s in result] == [
+        "layer",
+        "override",
+        "layer",
+        "layer",
+        "override",
+        "override",
+    ]
     assert Override.objects.filter(kind="swap").count() == 2
 
 
 def test_override_input_is_checked(oncall: Oncall, world: World) -> None:
     with pytest.raises(InvalidInputError):
-        services.create_override(oncall.schedule, user=world.manager, start=sh(2026, 3, 2, 14), end=sh(2026, 3, 2, 12))
+        services.create_override(
+            oncall.schedule, user=world.manager, start=sh(2026, 3, 2, 14), end=sh(2026, 3, 2, 12)
+        )
     with pytest.raises(InvalidInputError):
-        services.create_override(oncall.schedule, user=world.customer_a_user, start=sh(2026, 3, 2, 12), end=sh(2026, 3, 2, 14))
+        services.create_override(
+            oncall.schedule,
+            user=world.customer_a_user,
+            start=sh(2026, 3, 2, 12),
+            end=sh(2026, 3, 2, 14),
+        )
     with pytest.raises(InvalidInputError):
         services.swap_shifts(
             oncall.schedule,
@@ -92,10 +114,16 @@ def test_a_higher_layer_wins_where_it_has_a_shift(oncall: Oncall, world: World) 
 
 
 def _calendar(holidays_included: bool = False) -> ServiceCalendar:
-    calendar = ServiceCalendar.objects.create(code="duty", name="Duty", holidays_included=holidays_included)
+    calendar = ServiceCalendar.objects.create(
+        code="duty", name="Duty", holidays_included=holidays_included
+    )
     for day in range(1, 8):
-        CalendarDay.objects.create(calendar=calendar, date=dt.date(2026, 10, day), kind=CalendarDay.Kind.HOLIDAY)
-    CalendarDay.objects.create(calendar=calendar, date=dt.date(2026, 10, 11), kind=CalendarDay.Kind.WORKDAY)
+        CalendarDay.objects.create(
+            calendar=calendar, date=dt.date(2026, 10, day), kind=CalendarDay.Kind.HOLIDAY
+        )
+    CalendarDay.objects.create(
+        calendar=calendar, date=dt.date(2026, 10, 11), kind=CalendarDay.Kind.WORKDAY
+    )
     return calendar
 
 
@@ -106,37 +134,65 @@ def test_holiday_shifts_go_to_the_next_participant(oncall: Oncall, world: World)
     oncall.schedule.calendar = _calendar()
     oncall.schedule.save()
     days = [
-        services.who_is_on_call(oncall.schedule, sh(2026, 9, 28 + offset, 12, 0) if offset < 3 else sh(2026, 10, offset - 2, 12, 0))[0].username
+        services.who_is_on_call(
+            oncall.schedule,
+            sh(2026, 9, 28 + offset, 12, 0) if offset < 3 else sh(2026, 10, offset - 2, 12, 0),
+        )[0].username
         for offset in range(12)
     ]
     # 9/28–9/30 plain; 10/1–10/7 holidays: each holiday turn passes to the next person.
     assert days == [
-        "engineer_a", "operator_a", "manager",
-        "operator_a", "engineer_a", "manager", "operator_a", "engineer_a", "manager", "operator_a",
-        "manager", "engineer_a",
+        "engineer_a",
+        "operator_a",
+        "manager",
+        "operator_a",
+        "engineer_a",
+        "manager",
+        "operator_a",
+        "engineer_a",
+        "manager",
+        "operator_a",
+        "manager",
+        "engineer_a",
     ]
 
 
-def test_a_calendar_that_includes_holidays_skips_only_closed_days(oncall: Oncall, world: World) -> None:
+def test_a_calendar_that_includes_holidays_skips_only_closed_days(
+    oncall: Oncall, world: World
+) -> None:
     calendar = _calendar(holidays_included=True)
-    CalendarDay.objects.create(calendar=calendar, date=dt.date(2026, 10, 9), kind=CalendarDay.Kind.CLOSED)
+    CalendarDay.objects.create(
+        calendar=calendar, date=dt.date(2026, 10, 9), kind=CalendarDay.Kind.CLOSED
+    )
     Layer.objects.filter(pk=oncall.layer.pk).delete()
-    add_layer(oncall.schedule, [oncall.first, oncall.second, world.manager], start_date=dt.date(2026, 10, 7))
+    add_layer(
+        oncall.schedule,
+        [oncall.first, oncall.second, world.manager],
+        start_date=dt.date(2026, 10, 7),
+    )
     oncall.schedule.calendar = calendar
     oncall.schedule.save()
-    people = [services.who_is_on_call(oncall.schedule, sh(2026, 10, day, 12, 0))[0].username for day in (7, 8, 9, 10)]
+    people = [
+        services.who_is_on_call(oncall.schedule, sh(2026, 10, day, 12, 0))[0].username
+        for day in (7, 8, 9, 10)
+    ]
     assert people == ["engineer_a", "operator_a", "engineer_a", "operator_a"]
 
 
 def test_schedule_feed_lists_the_shifts(oncall: Oncall) -> None:
     body = feeds.schedule_calendar(oncall.schedule, sh(2026, 3, 2, 9, 0), sh(2026, 3, 4, 9, 0))
     calendar = Calendar.from_ical(body)
-    events = [(str(e["summary"]), e.decoded("dtstart"), e.decoded("dtend")) for e in calendar.walk("VEVENT")]
+    events = [
+        (str(e["summary"]), e.decoded("dtstart"), e.decoded("dtend"))
+        for e in calendar.walk("VEVENT")
+    ]
     assert events == [
         (f"{oncall.first} · Team A 24/7", sh(2026, 3, 2, 9, 0), sh(2026, 3, 3, 9, 0)),
         (f"{oncall.second} · Team A 24/7", sh(2026, 3, 3, 9, 0), sh(2026, 3, 4, 9, 0)),
     ]
-    person = Calendar.from_ical(feeds.person_calendar(oncall.second, sh(2026, 3, 2, 9, 0), sh(2026, 3, 4, 9, 0)))
+    person = Calendar.from_ical(
+        feeds.person_calendar(oncall.second, sh(2026, 3, 2, 9, 0), sh(2026, 3, 4, 9, 0))
+    )
     assert [e.decoded("dtstart") for e in person.walk("VEVENT")] == [sh(2026, 3, 3, 9, 0)]
 
 

@@ -114,7 +114,9 @@ class LayerSerializer(ScopedModelSerializer):
         start = attrs.get("start_date", getattr(self.instance, "start_date", None))
         end = attrs.get("end_date", getattr(self.instance, "end_date", None))
         if start and end and end < start:
-            raise serializers.ValidationError({"end_date": _("The rotation ends before it starts.")})
+            raise serializers.ValidationError(
+                {"end_date": _("The rotation ends before it starts.")}
+            )
         return attrs
 
     @transaction.atomic
@@ -147,7 +149,17 @@ class OverrideSerializer(ScopedModelSerializer):
 
     class Meta:
         model = Override
-        fields = ["id", "schedule", "user", "start", "end", "kind", "reason", "created_by", "created_at"]
+        fields = [
+            "id",
+            "schedule",
+            "user",
+            "start",
+            "end",
+            "kind",
+            "reason",
+            "created_by",
+            "created_at",
+        ]
         read_only_fields = ["kind", "created_by", "created_at"]
 
 
@@ -169,7 +181,7 @@ class ShiftSerializer(serializers.Serializer[Any]):
     user_name = serializers.CharField(source="user.__str__")
     layer = serializers.IntegerField(source="layer.pk", allow_null=True, default=None)
     override = serializers.IntegerField(source="override.pk", allow_null=True, default=None)
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
 
 
 class OnCallNowSerializer(serializers.Serializer[Any]):
@@ -250,7 +262,9 @@ class EscalationPolicySerializer(ScopedModelSerializer):
         return policy
 
     @transaction.atomic
-    def update(self, instance: EscalationPolicy, validated_data: dict[str, Any]) -> EscalationPolicy:
+    def update(
+        self, instance: EscalationPolicy, validated_data: dict[str, Any]
+    ) -> EscalationPolicy:
         steps = validated_data.pop("steps", None)
         policy = super().update(instance, validated_data)
         if steps is not None:
@@ -267,7 +281,17 @@ class EscalationPolicySerializer(ScopedModelSerializer):
 class EscalationStepSerializer(serializers.ModelSerializer[EscalationStep]):
     class Meta:
         model = EscalationStep
-        fields = ["id", "position", "repeat", "due_at", "state", "claimed_at", "done_at", "notified", "error"]
+        fields = [
+            "id",
+            "position",
+            "repeat",
+            "due_at",
+            "state",
+            "claimed_at",
+            "done_at",
+            "notified",
+            "error",
+        ]
 
 
 class EscalationRunSerializer(serializers.ModelSerializer[EscalationRun]):

@@ -42,13 +42,17 @@ class OncallErrorsMixin:
 
 AT = OpenApiParameter("at", OpenApiTypes.DATETIME, description="ISO 8601 with offset; default now")
 START = OpenApiParameter("start", OpenApiTypes.DATETIME, required=True)
-END = OpenApiParameter("end", OpenApiTypes.DATETIME, required=True, description="at most 92 days after start")
+END = OpenApiParameter(
+    "end", OpenApiTypes.DATETIME, required=True, description="at most 92 days after start"
+)
 
 
 class ScheduleViewSet(OncallErrorsMixin, ScopedModelViewSet):
     """On-call schedules of the provider's teams."""
 
-    queryset = Schedule.objects.select_related("team", "calendar").order_by("team__code", "name", "id")
+    queryset = Schedule.objects.select_related("team", "calendar").order_by(
+        "team__code", "name", "id"
+    )
     serializer_class = s.ScheduleSerializer
     filterset_fields = ["team", "is_active"]
     search_fields = ["name"]
@@ -74,7 +78,9 @@ class ScheduleViewSet(OncallErrorsMixin, ScopedModelViewSet):
         end = parse_instant(request.query_params.get("end"), "end")
         if not start < end <= start + MAX_SHIFT_WINDOW:
             raise serializers.ValidationError({"end": ["After start, at most 92 days later."]})
-        return Response(s.ShiftSerializer(list(services.shifts(schedule, start, end)), many=True).data)
+        return Response(
+            s.ShiftSerializer(list(services.shifts(schedule, start, end)), many=True).data
+        )
 
 
 class LayerViewSet(ScopedModelViewSet):
@@ -133,7 +139,9 @@ class OverrideViewSet(
             reason=data["reason"],
             actor=request.user,  # type: ignore[arg-type]
         )
-        return Response(self.get_serializer(list(pair), many=True).data, status=status.HTTP_201_CREATED)
+        return Response(
+            self.get_serializer(list(pair), many=True).data, status=status.HTTP_201_CREATED
+        )
 
 
 class HandoverViewSet(
@@ -193,8 +201,10 @@ class RespondPermission(permissions.BasePermission):
 class EscalationRunViewSet(OncallErrorsMixin, ScopedReadOnlyViewSet):
     """Escalations (runs of a policy) with their steps; acknowledge, resolve, escalate now."""
 
-    queryset = EscalationRun.objects.select_related("customer").prefetch_related("steps").order_by(
-        "-created_at", "-id"
+    queryset = (
+        EscalationRun.objects.select_related("customer")
+        .prefetch_related("steps")
+        .order_by("-created_at", "-id")
     )
     serializer_class = s.EscalationRunSerializer
     filterset_fields = ["state", "customer", "severity", "ticket"]

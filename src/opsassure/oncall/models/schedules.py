@@ -29,7 +29,10 @@ class Schedule(AuditedModel):
     """A team's on-call schedule: layers of rotations plus overrides, in one time zone."""
 
     team = models.ForeignKey(
-        "core.Team", on_delete=models.PROTECT, related_name="oncall_schedules", verbose_name=_("team")
+        "core.Team",
+        on_delete=models.PROTECT,
+        related_name="oncall_schedules",
+        verbose_name=_("team"),
     )
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
@@ -111,12 +114,6 @@ class Layer(AuditedModel):
     end_date = models.DateField(
         _("last hand-off on"), null=True, blank=True, help_text=_("Empty: the rotation goes on.")
     )
-    participants = models.ManyToManyField(
-        settings.AUTH_USER_MODEL,
-        through="LayerParticipant",
-        related_name="+",
-        verbose_name=_("participants"),
-    )
 
     objects = ProviderOnlyQuerySet.as_manager()
 
@@ -162,6 +159,9 @@ class LayerParticipant(models.Model):
                 fields=["layer", "position"], name="%(app_label)s_%(class)s_unique_position"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.layer} #{self.position + 1}: {self.user}"
 
 
 class Override(AuditedModel):
