@@ -95,15 +95,6 @@ class LayerSerializer(ScopedModelSerializer):
             "participants",
         ]
 
-    def to_representation(self, instance: Layer) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["participants"] = list(
-            LayerParticipant.objects.filter(layer=instance)
-            .order_by("position")
-            .values_list("user_id", flat=True)
-        )
-        return data
-
     def validate_participants(self, value: list[User]) -> list[User]:
         for user in value:
             if user.customer_id is not None or not user.is_active:

@@ -8,6 +8,7 @@ internal (like teams): provider staff see them, customer users never do.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -130,6 +131,12 @@ class Layer(AuditedModel):
             raise ValidationError({"length": _("A shift lasts at least one unit.")})
         if self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The rotation ends before it starts.")})
+
+    @property
+    def participants(self) -> list[Any]:
+        """The users in turn order."""
+        turns = LayerParticipant.objects.filter(layer=self).select_related("user")
+        return [turn.user for turn in turns.order_by("position")]
 
     @property
     def shift_days(self) -> int | None:
