@@ -72,7 +72,13 @@ def week_grid(schedule: Schedule, monday: dt.date) -> dict[str, Any]:
             {
                 "date": day,
                 "shifts": [
-                    {"shift": shift, "from": max(shift.start, low), "to": min(shift.end, high)}
+                    {
+                        "shift": shift,
+                        "from": f"{max(shift.start, low).astimezone(zone):%H:%M}",
+                        "to": "24:00"
+                        if shift.end >= high
+                        else f"{shift.end.astimezone(zone):%H:%M}",
+                    }
                     for shift in week
                     if shift.start < high and shift.end > low
                 ],
