@@ -358,3 +358,24 @@ def test_two_sweeps_racing_run_each_step_exactly_once(
     assert Notification.objects.count() == 30
     assert EscalationStep.objects.filter(run__in=runs, state="done").count() == 30
     assert EscalationStep.objects.filter(run__in=runs, state="pending", repeat=1).count() == 30
+
+
+def test_a_worker_dying_mid_step_leaves_it_pending_for_the_next_sweep(
+    oncall: Oncall, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = _start(oncall, world)
+    now = timezone.now()
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("worker killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(escalation, "next_after", crash)
+        assert escalation.sweep(now).ran == []
+    # Everything the dead worker did was rolled back: no message, the step is pending.
+    assert Notification.objects.count() == 0
+    assert _steps(run) == [(0, 0, "pending")]
+    assert EscalationStep.objects.get(run=run).fence == 0
+    assert len(escalation.sweep(now).ran) == 1
+    assert Notification.objects.count() == 1
+    assert _steps(run) == [(0, 0, "done"), (0, 1, "pending")]
