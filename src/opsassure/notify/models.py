@@ -53,7 +53,8 @@ class Destination(AuditedModel):
     """Where group messages go: a robot, a webhook, an SMS/voice gateway, a mailing list."""
 
     provider_rows_visible = True
-    audit_exclude: ClassVar[frozenset[str]] = AuditedModel.audit_exclude | {"secret"}
+    # Robot URLs carry their access token: neither they nor the secret reach the audit trail.
+    audit_exclude: ClassVar[frozenset[str]] = AuditedModel.audit_exclude | {"secret", "url"}
 
     customer = models.ForeignKey(
         "core.Customer",

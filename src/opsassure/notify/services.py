@@ -192,12 +192,14 @@ def notify_user(
 ) -> list[Notification]:
     """Tell ``user`` on the channels their rules choose for ``severity`` (or ``channels``).
 
-    Without a matching rule the user gets e-mail. Non-critical messages during the user's
+    Inactive users get nothing. Without a matching rule the user gets e-mail. Non-critical messages during the user's
     quiet hours are deferred to the end of the quiet hours, not dropped. One row per
     channel, deduplicated by ``f"{dedup_key}:{channel}"``; a channel the user has no
     address for (no e-mail, no phone, no gateway) gets a ``failed`` row saying why, so the
     timeline shows it.
     """
+    if not user.is_active:
+        return []
     now = now or timezone.now()
     rule = rule_for(user, severity)
     if channels is None:
