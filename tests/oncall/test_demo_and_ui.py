@@ -138,3 +138,19 @@ def test_customer_users_get_no_on_call_pages(oncall: Oncall, world: World) -> No
     assert client.get("/oncall/schedules/").status_code == 403
     assert client.get(f"/oncall/schedules/{oncall.schedule.pk}/").status_code == 403
     assert client.get("/oncall/handovers/").status_code == 403
+
+
+def test_list_pages_and_policy_page_render(oncall: Oncall, world: World) -> None:
+    services.start_escalation(
+        policy=oncall.policy, customer=world.customer_a, title="Fan failure", severity="warning"
+    )
+    client = _login(oncall.lead.username)
+    for url, marker in (
+        ("/oncall/schedules/", "Team A 24/7"),
+        ("/oncall/policies/", "Team A paging"),
+        ("/oncall/escalations/", "Fan failure"),
+        (f"/oncall/policies/{oncall.policy.pk}/", 'name="steps-1-wait_minutes" value="10"'),
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert marker in page.content.decode(), url

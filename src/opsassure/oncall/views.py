@@ -195,6 +195,9 @@ class PolicyListView(ScopedListView):
     ]
     ordering = ["name", "id"]
 
+    def get_queryset(self) -> Any:
+        return super().get_queryset().select_related("team")
+
 
 @login_required
 @permission_required("oncall.view_escalationpolicy", raise_exception=True)
