@@ -379,3 +379,12 @@ def test_a_worker_dying_mid_step_leaves_it_pending_for_the_next_sweep(
     assert len(escalation.sweep(now).ran) == 1
     assert Notification.objects.count() == 1
     assert _steps(run) == [(0, 0, "done"), (0, 1, "pending")]
+
+
+def test_the_message_lists_the_callers_summaries(oncall: Oncall, world: World) -> None:
+    context = {"summaries": ["db01 /data 97%", "db01 inode 91%"], "url": "http://x.example/g/1"}
+    run = _start(oncall, world, context=context)
+    escalation.sweep(timezone.now())
+    body = Notification.objects.get(source_id=str(run.pk)).body
+    assert "- db01 /data 97%\n- db01 inode 91%\n" in body
+    assert ": http://x.example/g/1\n" in body
