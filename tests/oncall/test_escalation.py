@@ -388,3 +388,16 @@ def test_the_message_lists_the_callers_summaries(oncall: Oncall, world: World) -
     body = Notification.objects.get(source_id=str(run.pk)).body
     assert "- db01 /data 97%\n- db01 inode 91%\n" in body
     assert ": http://x.example/g/1\n" in body
+
+
+def test_an_exhausted_run_with_a_newer_open_one_is_a_conflict(oncall: Oncall, world: World) -> None:
+    ticket = _sd_ticket(world.customer_a, "Flapping")
+    old = _start(oncall, world, ticket=ticket)
+    EscalationRun.objects.filter(pk=old.pk).update(state="exhausted")
+    newer = _start(oncall, world, ticket=ticket)
+    assert newer.pk != old.pk
+    with pytest.raises(ConflictError):
+        services.acknowledge(old, user=oncall.first, via="api")
+    old.refresh_from_db()
+    assert (old.state, old.acknowledged_by_id) == ("exhausted", None)
+    assert services.acknowledge(newer, user=oncall.first, via="api").state == "acknowledged"

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -113,7 +113,7 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Override saved."))
                 return redirect(f"{schedule.get_absolute_url()}?week={monday.isoformat()}")
-    feed, _created = PersonalFeed.objects.get_or_create(user=request.user)
+    feed = personal_feed(request.user)
     context = {
         "schedule": schedule,
         "layers": schedule.layers.prefetch_related("turns__user").order_by("order", "id"),
@@ -181,6 +181,15 @@ def handover_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Handover acknowledged."))
     return redirect("oncall:handover-log")
+
+
+def personal_feed(user: Any) -> PersonalFeed:
+    """The user's feed token, created on first use (two tabs at once must not fail)."""
+    try:
+        with transaction.atomic():
+            return PersonalFeed.objects.get_or_create(user=user)[0]
+    except IntegrityError:
+        return PersonalFeed.objects.get(user=user)
 
 
 class PolicyListView(ScopedListView):
