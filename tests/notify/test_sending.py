@@ -293,3 +293,24 @@ def test_racing_workers_claim_each_row_once_and_respect_the_rate_limit(world: Wo
     assert sorted(o for _, o in outcomes) == ["claimed"] * 20 + ["held"] * 10
     states = Notification.objects.filter(pk__in=ids).values_list("state", flat=True)
     assert sorted(states) == [State.HELD] * 10 + [State.SENDING] * 20
+
+
+def test_rows_of_a_destination_disabled_meanwhile_fail_but_tests_go_out(
+    world: World, robot: fakes.FakeServer
+) -> None:
+    destination = Destination.objects.create(name="Hook", kind="webhook", url=robot.url("/"))
+    row = services.enqueue(
+        channel="webhook", dedup_key="k", subject="s", body="b", destination=destination
+    )
+    destination.enabled = False
+    destination.save()
+    test = services.send_test_message(destination, user=world.manager)
+    assert test.state == State.PENDING
+    assert sending.send_one(row.pk, now=T0) == State.FAILED
+    assert sending.send_one(test.pk, now=T0) == State.SENT
+    row.refresh_from_db()
+    assert (row.last_error, len(robot.received)) == ("the destination is disabled", 1)
+    later = services.notify_destination(
+        destination, severity="info", dedup_key="later", template="test", context={}
+    )
+    assert (later.state, later.last_error) == (State.FAILED, "the destination is disabled")

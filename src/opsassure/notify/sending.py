@@ -128,6 +128,10 @@ def send_one(pk: int, now: dt.datetime | None = None) -> str:
     row = taken.notification
     if row is None:
         return str(State.HELD) if taken.outcome == "held" else ""
+    destination = row.destination
+    if destination is not None and not destination.enabled and not row.payload.get("test"):
+        # Disabled after the row was written: stop, visibly, instead of sending.
+        return record_failure(row, "the destination is disabled", "", retryable=False, now=now)
     try:
         reply = sender_for(row.channel).send(row)
     except SendError as error:
