@@ -7,7 +7,14 @@ from django.test import Client
 
 from opsassure.core.demo import load_demo
 from opsassure.oncall import demo, services
-from opsassure.oncall.models import EscalationPolicy, EscalationRun, Handover, Override, Schedule
+from opsassure.oncall.models import (
+    EscalationPolicy,
+    EscalationRun,
+    Handover,
+    Layer,
+    Override,
+    Schedule,
+)
 from tests.conftest import PASSWORD, World
 from tests.oncall.conftest import Oncall
 
@@ -154,3 +161,46 @@ def test_list_pages_and_policy_page_render(oncall: Oncall, world: World) -> None
         page = client.get(url)
         assert page.status_code == 200, url
         assert marker in page.content.decode(), url
+
+
+def test_schedule_editor_creates_layers_with_ordered_participants(
+    oncall: Oncall, world: World
+) -> None:
+    client = _login(oncall.lead.username)
+    data = {
+        "team": world.team_a.pk,
+        "name": "Night desk",
+        "time_zone": "Europe/Berlin",
+        "calendar": "",
+        "description": "",
+        "is_active": "on",
+        "layers-TOTAL_FORMS": "1",
+        "layers-INITIAL_FORMS": "0",
+        "layers-MIN_NUM_FORMS": "0",
+        "layers-MAX_NUM_FORMS": "1000",
+        "layers-0-name": "nights",
+        "layers-0-order": "0",
+        "layers-0-kind": "custom",
+        "layers-0-length": "12",
+        "layers-0-length_unit": "hours",
+        "layers-0-start_date": "2026-03-02",
+        "layers-0-handoff_time": "20:00",
+        # A full-width comma (，) separates as well.
+        "layers-0-people": "operator_a, engineer_a，operator_a",
+    }
+    response = client.post("/oncall/schedules/new/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    layer = Layer.objects.get(schedule__name="Night desk")
+    assert [u.pk for u in layer.participants] == [
+        oncall.second.pk,
+        oncall.first.pk,
+        oncall.second.pk,
+    ]
+    bad = client.post(
+        "/oncall/schedules/new/", {**data, "name": "Other", "layers-0-people": "a_user, nobody"}
+    )
+    assert bad.status_code == 400
+    assert "Not active provider staff: a_user, nobody" in bad.content.decode()
+    assert not Schedule.objects.filter(name="Other").exists()
+    engineer = _login(oncall.first.username)
+    assert engineer.get("/oncall/schedules/new/").status_code == 403

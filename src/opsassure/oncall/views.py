@@ -21,7 +21,15 @@ from opsassure.core.ui.generic import Column, ScopedListView
 from opsassure.notify import services as notify
 from opsassure.oncall import handovers, services
 from opsassure.oncall.errors import OncallError
-from opsassure.oncall.forms import HandoverForm, OverrideForm, PolicyForm, StepFormSet
+from opsassure.oncall.forms import (
+    HandoverForm,
+    LayerFormSet,
+    OverrideForm,
+    PolicyForm,
+    ScheduleForm,
+    StepFormSet,
+    save_layers,
+)
 from opsassure.oncall.models import (
     EscalationPolicy,
     EscalationRun,
@@ -35,6 +43,7 @@ class ScheduleListView(ScopedListView):
     model = Schedule
     permission_required = "oncall.view_schedule"
     title = gettext_lazy("On-call schedules")
+    template_name = "oncall/schedule_list.html"
     columns = [
         Column("name", gettext_lazy("Name"), link=True),
         Column("team", gettext_lazy("Team")),
@@ -45,6 +54,26 @@ class ScheduleListView(ScopedListView):
 
     def get_queryset(self) -> Any:
         return super().get_queryset().select_related("team", "calendar")
+
+
+@login_required
+def schedule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create or edit a schedule with its layers (participants as user names, in order)."""
+    schedule = get_object_or_404(scoped(Schedule, request.user), pk=pk) if pk else None
+    needed = "oncall.change_schedule" if schedule else "oncall.add_schedule"
+    if not request.user.has_perm(needed):
+        return HttpResponse(status=403)
+    form = ScheduleForm(request.POST or None, instance=schedule)
+    formset = LayerFormSet(request.POST or None, instance=schedule or Schedule())
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            save_layers(formset, saved)
+        messages.success(request, _("Schedule saved."))
+        return redirect(saved.get_absolute_url())
+    status = 400 if request.method == "POST" else 200
+    context = {"schedule": schedule, "form": form, "formset": formset}
+    return render(request, "oncall/schedule_edit.html", context, status=status)
 
 
 def _week_start(request: HttpRequest) -> dt.date:
@@ -196,7 +225,7 @@ class PolicyListView(ScopedListView):
     model = EscalationPolicy
     permission_required = "oncall.view_escalationpolicy"
     title = gettext_lazy("Escalation policies")
-    create_url_name = "oncall:policy-create"
+    template_name = "oncall/policy_list.html"
     columns = [
         Column("name", gettext_lazy("Name"), link=True),
         Column("team", gettext_lazy("Team")),
