@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from opsassure.core.demo import load_demo
 from opsassure.oncall import demo, services
@@ -204,3 +207,17 @@ def test_schedule_editor_creates_layers_with_ordered_participants(
     assert not Schedule.objects.filter(name="Other").exists()
     engineer = _login(oncall.first.username)
     assert engineer.get("/oncall/schedules/new/").status_code == 403
+
+
+def test_managers_remove_overrides_engineers_cannot(oncall: Oncall) -> None:
+    override = services.create_override(
+        oncall.schedule,
+        user=oncall.lead,
+        start=timezone.now(),
+        end=timezone.now() + dt.timedelta(hours=1),
+    )
+    url = f"/oncall/schedules/{oncall.schedule.pk}/overrides/{override.pk}/delete/"
+    assert _login(oncall.first.username).post(url).status_code == 403
+    assert Override.objects.count() == 1
+    assert _login(oncall.lead.username).post(url).status_code == 302
+    assert Override.objects.count() == 0

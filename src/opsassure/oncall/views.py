@@ -34,6 +34,7 @@ from opsassure.oncall.models import (
     EscalationPolicy,
     EscalationRun,
     Handover,
+    Override,
     PersonalFeed,
     Schedule,
 )
@@ -161,6 +162,16 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "oncall/schedule_detail.html", context, status=400 if form.errors else 200
     )
+
+
+@login_required
+@require_POST
+@permission_required("oncall.delete_override", raise_exception=True)
+def override_delete(request: HttpRequest, pk: int, override_pk: int) -> HttpResponse:
+    schedule = get_object_or_404(scoped(Schedule, request.user), pk=pk)
+    get_object_or_404(Override.objects.filter(schedule=schedule), pk=override_pk).delete()
+    messages.success(request, _("Override removed."))
+    return redirect(schedule.get_absolute_url())
 
 
 @login_required
