@@ -23,7 +23,8 @@ PERMISSIONS = {
     ],
     "engineer": [*_OWN_RULES, *_READ],
     "operator": [*_OWN_RULES, *_READ],
-    "auditor": [*_OWN_RULES, *_READ],
+    # The auditor is read-only everywhere (core roles), also for their own rules.
+    "auditor": ["notify.view_notificationrule", *_READ],
     "customer_admin": [*_OWN_RULES, "notify.view_notification"],
     "customer_user": [*_OWN_RULES, "notify.view_notification"],
 }
