@@ -18,7 +18,7 @@ ROBOT_URL = (
 
 
 def login(user: Any) -> Client:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 
@@ -81,7 +81,7 @@ def test_create_edit_and_test_a_destination(
     assert (row.channel, row.state, row.subject) == (
         "wecom",
         "pending",
-        "OpsAssure test message: Ops WeCom 2",
+        "OpsAssure 测试消息: Ops WeCom 2",  # destinations speak NOTIFY_DEFAULT_LANGUAGE
     )
 
 
