@@ -72,14 +72,14 @@ def _people() -> tuple[list[Any], list[Any], list[Any], dict[str, Any]]:
     engineer_role = Group.objects.get(name="engineer")
     engineers = []
     for n in range(ENGINEERS):
-        user = User.objects.create_user(username=f"eng{n}", password="x", display_name=f"E{n}")
+        user = User.objects.create_user(username=f"eng{n}", password=None, display_name=f"E{n}")
         user.groups.add(engineer_role)
         teams[n % TEAMS].members.add(user)
         engineers.append(user)
-    manager = User.objects.create_user(username="bench_manager", password="x")
+    manager = User.objects.create_user(username="bench_manager", password=None)
     manager.groups.add(Group.objects.get(name="service_manager"))
     customer_admin = User.objects.create_user(
-        username="bench_customer", password="x", customer=customers[0]
+        username="bench_customer", password=None, customer=customers[0]
     )
     customer_admin.groups.add(Group.objects.get(name="customer_admin"))
     personas = {

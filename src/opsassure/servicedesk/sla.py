@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from opsassure.catalog.business_time import BusinessCalendar
-from opsassure.catalog.models import Service, SlaMetric, SlaPolicy
+from opsassure.catalog.models import Service, ServiceCalendar, SlaMetric, SlaPolicy
 from opsassure.catalog.policies import Targets, targets_for
 from opsassure.catalog.queries import business_calendar
 from opsassure.servicedesk.models import SlaClock, Ticket
@@ -195,25 +196,123 @@ def _new_clock(
 # --- what the services call ---------------------------------------------------------------
 
 
+# Planning a new ticket's clocks is the hot path of ticket creation and of history imports
+# (bench/tickets.py: ≥ 20,000 tickets/s on one core). It reads the policy's targets once per
+# (priority, teams, remote) for a policy instance (memo on the instance, so a fresh policy
+# read — every request — sees current targets), walks the calendar once for all deadlines
+# and warnings of all clocks (one position lookup, warnings are fractions of the target),
+# and builds the clock rows without the per-field model machinery.
+_TARGETS_MEMO = "_sd_planned_targets"
+
+
+def _planned_targets(ticket: Ticket, policy: SlaPolicy, team_ids: list[int]) -> Targets:
+    """``ticket_targets``, read once per policy instance and (priority, teams, remote)."""
+    remote = False
+    if ticket.service_id is not None:
+        service = ticket.service
+        remote = service is not None and service.delivery_mode == Service.DeliveryMode.REMOTE
+    memo: dict[tuple[int, tuple[int, ...], bool], Targets] | None = getattr(
+        policy, _TARGETS_MEMO, None
+    )
+    if memo is None:
+        memo = {}
+        setattr(policy, _TARGETS_MEMO, memo)
+    key = (ticket.priority, tuple(team_ids), remote)
+    targets = memo.get(key)
+    if targets is None:
+        targets = ticket_targets(ticket, policy, team_ids)
+        memo[key] = targets
+    return targets
+
+
+def plan_deadlines(
+    engine: BusinessCalendar,
+    start: dt.datetime,
+    minutes: Sequence[int],
+    percents: tuple[int, int],
+) -> list[tuple[dt.datetime, dt.datetime, dt.datetime]]:
+    """(due, first warning, second warning) of clocks of ``minutes`` started at ``start``.
+
+    One calendar walk for all of them — the same instants ``_schedule`` gives a fresh clock.
+    """
+    seconds: list[int] = []
+    for value in minutes:
+        target = value * 60
+        seconds += (target, target * percents[0] // 100, target * percents[1] // 100)
+    instants = engine.add_seconds(start, seconds)
+    return [(instants[i], instants[i + 1], instants[i + 2]) for i in range(0, len(instants), 3)]
+
+
+def _fresh_clock(
+    ticket: Ticket,
+    calendar: ServiceCalendar,
+    metric: str,
+    team_id: int | None,
+    minutes: int,
+    now: dt.datetime,
+    deadlines: tuple[dt.datetime, dt.datetime, dt.datetime],
+) -> SlaClock:
+    """A running clock with nothing banked and its schedule (what ``_new_clock`` gives)."""
+    due, first, second = deadlines
+    # What ``Model.__init__`` leaves behind, without its per-field descriptor calls: the
+    # model has no custom __init__ and no init signals, and every concrete field is set
+    # (tests/servicedesk/test_sla.py checks both). The ticket may be unsaved yet: it is
+    # cached as the relation, so ``bulk_create`` takes its primary key once it has one.
+    clock = SlaClock.__new__(SlaClock)
+    state = clock._state = ModelState()
+    state.fields_cache = {"ticket": ticket, "calendar": calendar}
+    clock.__dict__.update(
+        id=None,
+        ticket_id=ticket.pk,
+        metric=metric,
+        team_id=team_id,
+        state=SlaClock.State.RUNNING,
+        calendar_id=calendar.pk,
+        calendar_revision=calendar.revision,
+        target_minutes=minutes,
+        started_at=now,
+        elapsed_seconds=0,
+        wall_seconds=0,
+        running_since=now,
+        due_at=due,
+        warn_first_at=first,
+        warn_second_at=second,
+        warnings_sent=0,
+        next_check_at=min(first, second, due),
+        breached=False,
+        breached_at=None,
+        stopped_at=None,
+        fence=0,
+    )
+    return clock
+
+
 def plan_clocks(ticket: Ticket, *, now: dt.datetime) -> list[SlaClock]:
     """The clocks a new ticket starts with, unsaved; sets the deadlines on ``ticket``.
 
     Response and resolution always, on-site arrival only if the priority has an arrival
     target, and the OLA clocks of the ticket's team. No policy, no clocks ("no SLA"). Costs
-    two queries (targets) plus the cached calendar engine.
+    two queries (targets; none for a policy instance that planned this priority before)
+    plus the cached calendar engine.
     """
     policy = ticket.sla_policy
     if policy is None:
         return []
-    targets = ticket_targets(ticket, policy, [ticket.team_id] if ticket.team_id else [])
-    percents = warn_percents(policy)
-    clocks = [
-        _new_clock(ticket, policy, metric, minutes, now, percents)
-        for metric, minutes in targets.sla.items()
+    targets = _planned_targets(ticket, policy, [ticket.team_id] if ticket.team_id else [])
+    planned: list[tuple[str, int | None, int]] = [
+        (metric, None, minutes) for metric, minutes in targets.sla.items()
     ]
-    clocks += [
-        _new_clock(ticket, policy, metric, minutes, now, percents, team_id=team_id)
-        for (team_id, metric), minutes in targets.ola.items()
+    planned += [(metric, team_id, minutes) for (team_id, metric), minutes in targets.ola.items()]
+    calendar = policy.calendar
+    deadlines = plan_deadlines(
+        business_calendar(calendar),
+        now,
+        [minutes for _m, _t, minutes in planned],
+        (policy.warn_percent_first, policy.warn_percent_second),
+    )
+    clocks = [
+        _fresh_clock(ticket, calendar, metric, team_id, minutes, now, schedule)
+        for (metric, team_id, minutes), schedule in zip(planned, deadlines, strict=True)
     ]
     _sync_ticket(ticket, clocks)
     return clocks
