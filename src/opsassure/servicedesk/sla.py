@@ -20,10 +20,12 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.base import ModelState
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from opsassure.catalog.business_time import BusinessCalendar
@@ -625,30 +627,98 @@ def _claim_and_fire(clock_id: int, fence: int, now: dt.datetime, result: SweepRe
                 result.fired.append((clock_id, trigger))
 
 
+class _BatchLost(Exception):  # noqa: N818 - a signal, not an error
+    """Some clock of a batch moved on between read and claim."""
+
+
+_SWEPT_FIELDS = ("warnings_sent", "breached", "breached_at", "next_check_at")
+
+
+def _claim_batch(clocks: Sequence[SlaClock]) -> int:
+    """One conditional UPDATE for the batch: each clock's new sweep fields and ``fence + 1``
+    where ``(id, fence)`` is still what was read (and the clock still runs)."""
+    condition = Q()
+    for clock in clocks:
+        condition |= Q(pk=clock.pk, fence=clock.fence)
+    values: dict[str, Any] = {"fence": F("fence") + 1}
+    for name in _SWEPT_FIELDS:
+        model_field = SlaClock._meta.get_field(name)
+        case: Any = Case(
+            *[
+                When(pk=c.pk, then=Value(getattr(c, name), output_field=model_field))
+                for c in clocks
+            ],
+            output_field=model_field,
+        )
+        if connection.features.requires_casted_case_in_updates:
+            case = Cast(case, output_field=model_field)
+        values[name] = case
+    return SlaClock.objects.filter(condition, state=SlaClock.State.RUNNING).update(**values)
+
+
+def _sweep_batch(clocks: Sequence[SlaClock], now: dt.datetime, result: SweepResult) -> None:
+    """Claim a batch of due clocks and fire their triggers, in one transaction and in bulk:
+    one claim UPDATE for the whole batch, then the escalations written by
+    ``escalations.fire_many``. Raises ``_BatchLost`` (nothing written) if any clock's fence
+    moved: the caller then takes the clocks one by one."""
+    from opsassure.servicedesk import escalations  # escalations acts through the services
+
+    items: list[tuple[SlaClock, str]] = []
+    for clock in clocks:
+        triggers = due_triggers(clock, now)
+        if WARNING_2 in triggers or BREACH in triggers:
+            clock.warnings_sent = 2
+        elif WARNING_1 in triggers:
+            clock.warnings_sent = max(clock.warnings_sent, 1)
+        if BREACH in triggers:
+            clock.breached = True
+            clock.breached_at = clock.due_at
+        clock.next_check_at = _next_check(clock)
+        items += [(clock, trigger) for trigger in triggers]
+    with transaction.atomic():
+        if _claim_batch(clocks) != len(clocks):
+            raise _BatchLost
+        for clock in clocks:
+            clock.fence += 1
+        for escalation in escalations.fire_many(items, now=now):
+            assert escalation.clock_id is not None
+            result.fired.append((escalation.clock_id, escalation.trigger))
+
+
 def sweep(now: dt.datetime | None = None, *, batch_size: int = 500) -> SweepResult:
     """Fire every warning and breach due by ``now``, exactly once, on any number of workers.
 
-    Reads candidate clocks through the ``next_check_at`` index, then claims each one in its
-    own short transaction (a conditional UPDATE on ``fence``); a clock whose fence moved
-    (another worker, or a pause/stop in between) is left to whoever moved it.
+    Reads candidate clocks through the partial ``next_check_at`` index of running clocks,
+    then claims a batch in one conditional UPDATE on ``fence`` and writes its escalations
+    in bulk. A batch in which some clock's fence moved (another worker, or a pause/stop in
+    between) is rolled back and its clocks claimed one by one: those that moved are left to
+    whoever moved them. Should a batch fail otherwise, its clocks are also retried one by
+    one, so one broken clock does not stop the sweep for the others.
     """
     now = now or timezone.now()
     result = SweepResult()
     last_id = 0  # keyset: each clock is looked at once per run, whatever happens to it
     while True:
-        rows = list(
-            SlaClock.objects.filter(
-                state=SlaClock.State.RUNNING, next_check_at__lte=now, pk__gt=last_id
-            )
-            .order_by("pk")
-            .values_list("pk", "fence")[:batch_size]
+        clocks = list(
+            SlaClock.objects.select_related("team")
+            .filter(state=SlaClock.State.RUNNING, next_check_at__lte=now, pk__gt=last_id)
+            .order_by("pk")[:batch_size]
         )
-        for clock_id, fence in rows:
-            result.examined += 1
-            last_id = clock_id
+        if clocks:
+            result.examined += len(clocks)
+            last_id = clocks[-1].pk
+            rows = [(clock.pk, clock.fence) for clock in clocks]
+            fired = len(result.fired)
             try:
-                _claim_and_fire(clock_id, fence, now, result)
-            except Exception:  # one broken clock must not stop the sweep for the others
-                logger.exception("SLA sweep failed on clock %s", clock_id)
-        if len(rows) < batch_size:
+                _sweep_batch(clocks, now, result)
+            except Exception as error:
+                if not isinstance(error, _BatchLost):
+                    logger.exception("SLA sweep batch failed; retrying its clocks one by one")
+                del result.fired[fired:]
+                for clock_id, fence in rows:
+                    try:
+                        _claim_and_fire(clock_id, fence, now, result)
+                    except Exception:  # one broken clock must not stop the sweep
+                        logger.exception("SLA sweep failed on clock %s", clock_id)
+        if len(clocks) < batch_size:
             return result
