@@ -229,12 +229,25 @@ class Ticket(AuditedModel):
         ordering = ["-created_at", "-id"]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
+        # docs/servicedesk-core.md "Indexes": queues are index range scans in deadline order
+        # (partial on open tickets), KPIs read a customer's period by created or resolved.
         indexes = [
             models.Index(fields=["customer", "status", "created_at"], name="sd_ticket_cust_idx"),
             models.Index(fields=["assignee", "status"], name="sd_ticket_assignee_idx"),
             models.Index(fields=["team", "status"], name="sd_ticket_team_idx"),
             models.Index(fields=["status", "resolution_due"], name="sd_ticket_due_idx"),
             models.Index(fields=["customer", "resolved_at"], name="sd_ticket_resolved_idx"),
+            models.Index(fields=["customer", "created_at"], name="sd_ticket_created_idx"),
+            models.Index(
+                fields=["team", "resolution_due"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="sd_ticket_team_open_idx",
+            ),
+            models.Index(
+                fields=["assignee", "resolution_due"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="sd_ticket_assignee_open_idx",
+            ),
         ]
         permissions = [
             ("work_ticket", _("Can work tickets (assign, transition, internal notes)")),
@@ -433,7 +446,20 @@ class SlaClock(models.Model):
                 name="sd_clock_unique_ola",
             ),
         ]
-        indexes = [models.Index(fields=["next_check_at"], name="sd_clock_next_idx")]
+        indexes = [
+            # The sweep: running clocks due by now (an idle sweep reads an empty range).
+            models.Index(
+                fields=["next_check_at"],
+                condition=Q(state="running"),
+                name="sd_clock_due_idx",
+            ),
+            # "Breaching soon": running SLA clocks past their first warning threshold.
+            models.Index(
+                fields=["warn_first_at", "ticket"],
+                condition=Q(state="running", team__isnull=True),
+                name="sd_clock_warn_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.metric}"
