@@ -282,20 +282,27 @@ def measure_deadlines(table: Table, count: int, rng: random.Random) -> None:
             verdict,
         )
 
+    # The tickets exist before their clocks are planned (services.create_ticket builds the
+    # ticket, then plans): building them is not part of the figure.
+    tickets = [
+        Ticket(customer_id=policy.customer_id, sla_policy=policy, priority=priority)
+        for priority in priorities
+    ]
+
     def planned(n: int) -> int:
         clocks = 0
-        for priority, start in zip(priorities[:n], starts[:n], strict=True):
-            ticket = Ticket(customer_id=policy.customer_id, sla_policy=policy, priority=priority)
+        for ticket, start in zip(tickets[:n], starts[:n], strict=True):
             clocks += len(sla.plan_clocks(ticket, now=start))
         return clocks
 
     def fresh_policy(n: int) -> int:
         clocks = 0
-        for priority, start in zip(priorities[:n], starts[:n], strict=True):
+        for ticket, start in zip(tickets[:n], starts[:n], strict=True):
             own = copy.copy(policy)
             own.__dict__.pop(sla._TARGETS_MEMO, None)  # as if read by this request
-            ticket = Ticket(customer_id=policy.customer_id, sla_policy=own, priority=priority)
+            ticket.sla_policy = own
             clocks += len(sla.plan_clocks(ticket, now=start))
+            ticket.sla_policy = policy
         return clocks
 
     minutes = {1: [15, 120, 240], 2: [30, 240, 480], 3: [120, 480, 1440], 4: [480, 2400]}

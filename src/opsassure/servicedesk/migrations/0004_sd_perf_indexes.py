@@ -5,38 +5,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0004_sd_catalog_policy_follows_customer'),
-        ('cmdb', '0005_cmdb_warranty_sort_index'),
-        ('core', '0002_lease'),
-        ('servicedesk', '0003_sd_mail_retry'),
+        ("catalog", "0004_sd_catalog_policy_follows_customer"),
+        ("cmdb", "0005_cmdb_warranty_sort_index"),
+        ("core", "0002_lease"),
+        ("servicedesk", "0003_sd_mail_retry"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='slaclock',
-            name='sd_clock_next_idx',
+            model_name="slaclock",
+            name="sd_clock_next_idx",
         ),
         migrations.AddIndex(
-            model_name='slaclock',
-            index=models.Index(condition=models.Q(('state', 'running')), fields=['next_check_at'], name='sd_clock_due_idx'),
+            model_name="slaclock",
+            index=models.Index(
+                condition=models.Q(("state", "running")),
+                fields=["next_check_at"],
+                name="sd_clock_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='slaclock',
-            index=models.Index(condition=models.Q(('state', 'running'), ('team__isnull', True)), fields=['warn_first_at', 'ticket'], name='sd_clock_warn_idx'),
+            model_name="slaclock",
+            index=models.Index(
+                condition=models.Q(("state", "running"), ("team__isnull", True)),
+                fields=["warn_first_at", "ticket"],
+                name="sd_clock_warn_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['customer', 'created_at'], name='sd_ticket_created_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["customer", "created_at"], name="sd_ticket_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ('new', 'assigned', 'in_progress', 'pending', 'reopened'))), fields=['team', 'resolution_due'], name='sd_ticket_team_open_idx'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ("new", "assigned", "in_progress", "pending", "reopened"))
+                ),
+                fields=["team", "resolution_due"],
+                name="sd_ticket_team_open_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ('new', 'assigned', 'in_progress', 'pending', 'reopened'))), fields=['assignee', 'resolution_due'], name='sd_ticket_assignee_open_idx'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ("new", "assigned", "in_progress", "pending", "reopened"))
+                ),
+                fields=["assignee", "resolution_due"],
+                name="sd_ticket_assignee_open_idx",
+            ),
         ),
     ]
