@@ -277,6 +277,13 @@ def test_planning_fast_path_equals_the_general_clock_schedule(sd: World, calenda
         dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=rng.randrange(365 * 86400))
         for _ in range(150)
     ]
+    from django.db import models
+    from django.db.models import signals
+
+    # The planning path builds rows without Model.__init__: nothing may hook into it.
+    assert SlaClock.__init__ is models.Model.__init__
+    assert not signals.pre_init.has_listeners(SlaClock)
+    assert not signals.post_init.has_listeners(SlaClock)
     fields = [f.attname for f in SlaClock._meta.concrete_fields]
     compared = 0
     for calendar in (calendars["5x8"], berlin):

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from opsassure.catalog.models import SlaMetric
 from opsassure.core.models import User
 from opsassure.core.roles import SERVICE_MANAGER
-from opsassure.servicedesk import conf, sla, timeline
+from opsassure.servicedesk import bulk, conf, sla, timeline
 from opsassure.servicedesk.models import Escalation, OutboundMail, SlaClock, Ticket, TicketEvent
 from opsassure.servicedesk.signals import send_on_commit
 
@@ -302,5 +302,5 @@ def fire_many(items: Sequence[tuple[SlaClock, str]], *, now: dt.datetime) -> lis
             fields.append("created_at")  # a sweep run for a past instant (history, demo data)
             for escalation in fired:
                 escalation.created_at = now
-        Escalation.objects.bulk_update(fired, fields)
+        bulk.update_rows(Escalation, fired, fields)
     return fired

@@ -238,13 +238,15 @@ class Ticket(AuditedModel):
             models.Index(fields=["status", "resolution_due"], name="sd_ticket_due_idx"),
             models.Index(fields=["customer", "resolved_at"], name="sd_ticket_resolved_idx"),
             models.Index(fields=["customer", "created_at"], name="sd_ticket_created_idx"),
+            # Open queues: a page in deadline order reads 50 entries; the count is an
+            # index-only scan (the tenant's customer column is the last key).
             models.Index(
-                fields=["team", "resolution_due"],
+                fields=["team", "resolution_due", "customer"],
                 condition=Q(status__in=OPEN_STATUSES),
                 name="sd_ticket_team_open_idx",
             ),
             models.Index(
-                fields=["assignee", "resolution_due"],
+                fields=["assignee", "resolution_due", "customer"],
                 condition=Q(status__in=OPEN_STATUSES),
                 name="sd_ticket_assignee_open_idx",
             ),

@@ -20,18 +20,17 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import transaction
+from django.db.models import F
 from django.db.models.base import ModelState
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from opsassure.catalog.business_time import BusinessCalendar
 from opsassure.catalog.models import Service, ServiceCalendar, SlaMetric, SlaPolicy
 from opsassure.catalog.policies import Targets, targets_for
 from opsassure.catalog.queries import business_calendar
+from opsassure.servicedesk import bulk
 from opsassure.servicedesk.models import SlaClock, Ticket
 
 logger = logging.getLogger(__name__)
@@ -637,23 +636,9 @@ _SWEPT_FIELDS = ("warnings_sent", "breached", "breached_at", "next_check_at")
 def _claim_batch(clocks: Sequence[SlaClock]) -> int:
     """One conditional UPDATE for the batch: each clock's new sweep fields and ``fence + 1``
     where ``(id, fence)`` is still what was read (and the clock still runs)."""
-    condition = Q()
-    for clock in clocks:
-        condition |= Q(pk=clock.pk, fence=clock.fence)
-    values: dict[str, Any] = {"fence": F("fence") + 1}
-    for name in _SWEPT_FIELDS:
-        model_field = SlaClock._meta.get_field(name)
-        case: Any = Case(
-            *[
-                When(pk=c.pk, then=Value(getattr(c, name), output_field=model_field))
-                for c in clocks
-            ],
-            output_field=model_field,
-        )
-        if connection.features.requires_casted_case_in_updates:
-            case = Cast(case, output_field=model_field)
-        values[name] = case
-    return SlaClock.objects.filter(condition, state=SlaClock.State.RUNNING).update(**values)
+    return bulk.update_rows(
+        SlaClock, clocks, _SWEPT_FIELDS, fenced=True, extra={"state": SlaClock.State.RUNNING}
+    )
 
 
 def _sweep_batch(clocks: Sequence[SlaClock], now: dt.datetime, result: SweepResult) -> None:
