@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def update_rows(
@@ -32,17 +32,19 @@ def update_rows(
         return 0
     quote = connection.ops.quote_name
     meta = model._meta
-    pk = quote(meta.pk.column)  # type: ignore[union-attr]
+    pk = quote(meta.pk.column)
     typed = connection.vendor == "postgresql"  # a CASE of NULLs only needs a type there
     sets: list[str] = []
     params: list[Any] = []
     for name in fields:
         field = meta.get_field(name)
+        assert isinstance(field, Field)  # a concrete column, not a relation's reverse side
+        column = str(field.column)
         value_sql = f"CAST(%s AS {field.db_type(connection)})" if typed else "%s"
         whens = " ".join([f"WHEN %s THEN {value_sql}"] * len(rows))
-        sets.append(f"{quote(field.column)} = CASE {pk} {whens} END")  # type: ignore[union-attr]
+        sets.append(f"{quote(column)} = CASE {pk} {whens} END")
         for row in rows:
-            params += [row.pk, field.get_db_prep_save(getattr(row, name), connection)]  # type: ignore[union-attr]
+            params += [row.pk, field.get_db_prep_save(getattr(row, name), connection)]
     conditions: list[str] = []
     for column, value in (extra or {}).items():
         conditions.append(f"{quote(column)} = %s")
