@@ -206,6 +206,11 @@ else:
         }
     }
 IS_SQLITE = DATABASES["default"]["ENGINE"].endswith("sqlite3")
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # PostgreSQL's JIT compiles a "costly" plan in ~100 ms: a loss for every query here (the
+    # KPI aggregates over a month run in tens of ms). Off per connection; a server-side
+    # setting in the URL (options=-c jit=on) still wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttling, short-lived state). Redis when configured, else files in DATA_DIR. -----

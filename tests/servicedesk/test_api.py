@@ -189,6 +189,17 @@ def test_list_query_count_does_not_grow_with_rows(sd: World) -> None:
     assert len(many) == len(few)
 
 
+def test_list_shows_status_and_priority_labels_in_the_callers_language(sd: World) -> None:
+    ticket = _ticket(sd, priority=2, team=sd.team_a)
+    client = api_as(sd.engineer_a)
+    rows = client.get(BASE, HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    assert [(r["id"], r["status_display"], r["priority_display"]) for r in rows] == [
+        (ticket.pk, "Assigned", "P2 high")
+    ]
+    rows = client.get(BASE, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"]
+    assert (rows[0]["status_display"], rows[0]["priority_display"]) == ("已分派", "P2 高")
+
+
 def _upload(name: str, content: bytes = b"hello") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, "application/octet-stream")
 

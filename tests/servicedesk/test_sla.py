@@ -256,3 +256,89 @@ def test_pause_resume_is_exact_to_the_second(sd: World) -> None:
     assert clock.state == "running"
     # 7200 − 3557 = 3643 s remain from 16:00 → 17:00:43
     assert clock.due_at == sh(2026, 11, 23, 17, 0, 43)
+
+
+def test_planning_fast_path_equals_the_general_clock_schedule(sd: World, calendars: dict) -> None:  # type: ignore[type-arg]
+    """``plan_clocks`` (one calendar walk, rows built directly) gives every clock exactly the
+    fields the general path (``_new_clock`` → ``_schedule``) gives it: instants over the
+    lunch break, nights, weekends, the National Day holiday block and its 调休 Saturday,
+    the year end, and the DST change of Europe/Berlin."""
+    import random
+
+    policy = ensure_default_policy(sd.customer_a)
+    berlin = ServiceCalendar.objects.create(
+        customer=sd.customer_a, code="ber", name="Berlin", time_zone="Europe/Berlin"
+    )
+    for weekday in range(5):
+        catalog_services.add_interval(berlin, weekday=weekday, start_minute=480, end_minute=1080)
+    rng = random.Random(4)
+    starts = [sh(2026, 9, 30, 17, 59, 59), sh(2026, 10, 11, 8, 0), sh(2026, 12, 31, 17, 30)]
+    starts += [
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=rng.randrange(365 * 86400))
+        for _ in range(150)
+    ]
+    from django.db import models
+    from django.db.models import signals
+
+    # The planning path builds rows without Model.__init__: nothing may hook into it.
+    assert SlaClock.__init__ is models.Model.__init__
+    assert not signals.pre_init.has_listeners(SlaClock)
+    assert not signals.post_init.has_listeners(SlaClock)
+    fields = [f.attname for f in SlaClock._meta.concrete_fields]
+    compared = 0
+    for calendar in (calendars["5x8"], berlin):
+        policy = SlaPolicy.objects.select_related("calendar").get(pk=policy.pk)
+        policy.calendar = calendar
+        for n, start in enumerate(starts):
+            ticket = Ticket(
+                customer=sd.customer_a, sla_policy=policy, priority=1 + n % 4, number=f"T{n}"
+            )
+            planned = sla.plan_clocks(ticket, now=start)
+            assert [c.metric for c in planned] == (
+                ["response", "arrival", "resolution"] if n % 4 != 3 else ["response", "resolution"]
+            )
+            for clock in planned:
+                general = sla._new_clock(
+                    ticket, policy, clock.metric, clock.target_minutes, start, (75, 90)
+                )
+                assert set(clock.__dict__) >= set(fields)
+                assert [getattr(clock, f) for f in fields] == [getattr(general, f) for f in fields]
+                assert clock.ticket is ticket
+                assert clock.calendar == calendar
+                compared += 1
+            assert ticket.resolution_due == planned[-1].due_at
+    assert compared == 2 * (39 * 3 + 38 * 2 + 38 * 3 + 38 * 3)  # 153 starts, P4 has no arrival
+
+
+def test_planned_clocks_are_saved_with_their_ticket(sd: World) -> None:
+    """The rows built by the planning path save like any model row (bulk_create after the
+    ticket got its primary key) and read back with the same values."""
+    ticket = _open(sd, sh(2026, 11, 23, 11, 50), priority=2)
+    rows = list(SlaClock.objects.filter(ticket=ticket).order_by("metric"))
+    assert [
+        (c.metric, c.due_at, c.warn_first_at, c.warn_second_at, c.next_check_at) for c in rows
+    ] == [
+        (
+            "arrival",
+            sh(2026, 11, 23, 17, 50),
+            sh(2026, 11, 23, 16, 50),
+            sh(2026, 11, 23, 17, 26),
+            sh(2026, 11, 23, 16, 50),
+        ),
+        (
+            "resolution",
+            sh(2026, 11, 24, 11, 50),
+            sh(2026, 11, 24, 9, 50),
+            sh(2026, 11, 24, 11, 2),
+            sh(2026, 11, 24, 9, 50),
+        ),
+        (
+            "response",
+            sh(2026, 11, 23, 14, 20),
+            sh(2026, 11, 23, 14, 12, 30),
+            sh(2026, 11, 23, 14, 17),
+            sh(2026, 11, 23, 14, 12, 30),
+        ),
+    ]
+    assert all(c.state == "running" and c.fence == 0 and c.elapsed_seconds == 0 for c in rows)
+    assert all(c.started_at == sh(2026, 11, 23, 11, 50) for c in rows)

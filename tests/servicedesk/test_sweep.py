@@ -174,3 +174,61 @@ def test_two_sweeps_racing_fire_each_trigger_once(sd: World) -> None:
     assert Escalation.objects.count() == 20 * 3
     assert Ticket.objects.filter(pk__in=[t.pk for t in tickets], sla_breached=True).count() == 20
     assert OutboundMail.objects.count() == 20 * 5
+
+
+@pytest.mark.django_db
+def test_a_batch_with_a_moved_clock_is_claimed_one_by_one(
+    sd: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clock that moves between the batch read and the batch claim (here: its ticket goes
+    pending) makes the one batch UPDATE claim too few rows: the batch is rolled back and its
+    clocks are claimed one by one — the moved one is lost, the others fire once."""
+    tickets = [_ticket(sd) for _ in range(3)]
+    real = sla.due_triggers
+    moved: list[int] = []
+
+    def interfering(clock: SlaClock, now: object) -> list[str]:
+        if not moved:
+            moved.append(tickets[1].pk)
+            services.transition(
+                tickets[1], actor=sd.engineer_a, to="pending", pending_reason="vendor", now=MONDAY_9
+            )
+        return real(clock, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sla, "due_triggers", interfering)
+    result = sla.sweep(sh(2026, 11, 23, 10, 31))
+    responses = [SlaClock.objects.get(ticket=t, metric="response", team=None).pk for t in tickets]
+    assert (result.examined, result.lost) == (3, 1)
+    assert result.fired == [(responses[0], "warning_1"), (responses[2], "warning_1")]
+    assert _fired(tickets[1]) == []
+    assert Escalation.objects.count() == OutboundMail.objects.count() == 2
+    assert TicketEvent.objects.filter(kind__in=["sla", "escalation"]).count() == 4
+
+
+@pytest.mark.django_db
+def test_the_sweep_writes_a_batch_with_a_fixed_number_of_queries(sd: World) -> None:
+    """Claim, escalations, timeline entries and mails are written in bulk: sweeping the first
+    warnings of 3 or of 12 tickets costs the same queries."""
+    from django.test.utils import CaptureQueriesContext
+
+    def sweep_of(count: int, day: int) -> int:
+        for _n in range(count):
+            services.create_ticket(
+                actor=sd.manager,
+                customer=sd.customer_a,
+                title="磁盘告警",
+                team=sd.team_a,
+                assignee=User.objects.get(pk=sd.engineer_a.pk),
+                now=sh(2026, 11, day, 9, 0),
+            )
+        with CaptureQueriesContext(connection) as queries:
+            result = sla.sweep(sh(2026, 11, day, 10, 31))
+        assert len(result.fired) == count
+        return len(queries)
+
+    User.objects.filter(pk=sd.engineer_a.pk).update(email="eng@example.com")
+    small = sweep_of(3, 23)
+    Escalation.objects.all().delete()
+    SlaClock.objects.update(state="stopped", next_check_at=None)
+    assert sweep_of(12, 24) == small
+    assert OutboundMail.objects.count() == 15

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 import django_filters
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,13 +31,14 @@ def breaching_soon(queryset: QuerySet[Ticket], now: dt.datetime | None = None) -
     """Open tickets with a running SLA clock past the policy's first warning threshold (or
     already late). The one definition, for the UI queue and the API filter alike; paused
     (pending) clocks have no deadline and are never "breaching soon"."""
+    # Driven from the clocks (``sd_clock_warn_idx``: a short range), not a per-ticket EXISTS
+    # over every open ticket of the caller's customers.
     soon = SlaClock.objects.filter(
-        ticket=OuterRef("pk"),
         team__isnull=True,
         state=SlaClock.State.RUNNING,
         warn_first_at__lte=now or timezone.now(),
-    )
-    return queryset.filter(Exists(soon), status__in=OPEN_STATUSES)
+    ).values("ticket_id")
+    return queryset.filter(pk__in=soon, status__in=OPEN_STATUSES)
 
 
 def _customers(request: Any) -> QuerySet[Customer]:

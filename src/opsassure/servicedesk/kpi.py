@@ -31,7 +31,6 @@ from django.db import connection
 from django.db.models import (
     Aggregate,
     Avg,
-    Case,
     Count,
     Exists,
     F,
@@ -40,7 +39,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    When,
     Window,
 )
 from django.db.models.functions import RowNumber, TruncMonth, TruncWeek
@@ -403,50 +401,42 @@ def _resolved(tickets: QuerySet[Ticket], flt: KpiFilter) -> dict[Any, dict[str, 
 
 
 def _sla(user: Any, flt: KpiFilter) -> dict[Any, dict[str, dict[str, int]]]:
-    """Met / breached / running per SLA metric and group, over the customer SLA clocks."""
-    clocks = SlaClock.objects.visible_to(user).filter(
-        team__isnull=True,
-        ticket__in=scoped_tickets(user, flt).exclude(status=TicketStatus.CANCELLED),
-    )
-    received = Q(
-        metric__in=[SlaMetric.RESPONSE, SlaMetric.ARRIVAL],
-        ticket__created_at__gte=flt.start,
-        ticket__created_at__lt=flt.end,
-    )
-    resolved = Q(
-        metric=SlaMetric.RESOLUTION,
-        ticket__resolved_at__gte=flt.start,
-        ticket__resolved_at__lt=flt.end,
-    )
-    clocks = clocks.filter(received | resolved)
-    if flt.group_by == "month":
-        # Received metrics by month of creation, resolution by month of resolution.
-        group: Any = Case(
-            When(
-                metric=SlaMetric.RESOLUTION,
-                then=TruncMonth("ticket__resolved_at", tzinfo=flt.zone),
-            ),
-            default=TruncMonth("ticket__created_at", tzinfo=flt.zone),
-        )
-    else:
-        group = _group_expression(flt.group_by, "created_at", flt.zone, "ticket__")
-    stopped = Q(state=SlaClock.State.STOPPED)
-    clocks = clocks.order_by()
-    if group is not None:
-        clocks = clocks.annotate(kpi_group=group)
-    rows = clocks.values(*(["kpi_group"] if group is not None else []), "metric").annotate(
-        n_met=_count(Q(breached=False) & stopped),
-        n_breached=_count(Q(breached=True)),
-        n_running=_count(Q(breached=False) & ~stopped),
-    )
+    """Met / breached / running per SLA metric and group, over the customer SLA clocks.
+
+    Response and arrival count for tickets created in the period, resolution for tickets
+    resolved in it: two queries, each driven by the tickets' period index (customer and
+    created or resolved instant), never by every clock of the customer's history."""
+    tickets = scoped_tickets(user, flt).exclude(status=TicketStatus.CANCELLED)
     found: dict[Any, dict[str, dict[str, int]]] = {}
-    for row in rows:
-        key = None if group is None else _group_key(row["kpi_group"], flt.zone)
-        found.setdefault(key, {})[row["metric"]] = {
-            "met": row["n_met"],
-            "breached": row["n_breached"],
-            "running": row["n_running"],
-        }
+    for metrics, date_field in (
+        ([SlaMetric.RESPONSE, SlaMetric.ARRIVAL], "created_at"),
+        ([SlaMetric.RESOLUTION], "resolved_at"),
+    ):
+        in_period = tickets.filter(
+            **{f"{date_field}__gte": flt.start, f"{date_field}__lt": flt.end}
+        ).values("pk")
+        clocks = (
+            SlaClock.objects.visible_to(user)
+            .filter(team__isnull=True, metric__in=metrics, ticket__in=in_period)
+            .order_by()
+        )
+        # Received metrics by month of creation, resolution by month of resolution.
+        group = _group_expression(flt.group_by, date_field, flt.zone, "ticket__")
+        if group is not None:
+            clocks = clocks.annotate(kpi_group=group)
+        stopped = Q(state=SlaClock.State.STOPPED)
+        rows = clocks.values(*(["kpi_group"] if group is not None else []), "metric").annotate(
+            n_met=_count(Q(breached=False) & stopped),
+            n_breached=_count(Q(breached=True)),
+            n_running=_count(Q(breached=False) & ~stopped),
+        )
+        for row in rows:
+            key = None if group is None else _group_key(row["kpi_group"], flt.zone)
+            found.setdefault(key, {})[row["metric"]] = {
+                "met": row["n_met"],
+                "breached": row["n_breached"],
+                "running": row["n_running"],
+            }
     return found
 
 

@@ -229,12 +229,34 @@ class Ticket(AuditedModel):
         ordering = ["-created_at", "-id"]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
+        # docs/servicedesk-core.md "Performance": queues are index range scans in deadline
+        # order (partial on open tickets), KPIs read a customer's period by created/resolved.
         indexes = [
             models.Index(fields=["customer", "status", "created_at"], name="sd_ticket_cust_idx"),
-            models.Index(fields=["assignee", "status"], name="sd_ticket_assignee_idx"),
-            models.Index(fields=["team", "status"], name="sd_ticket_team_idx"),
+            # Queue counts: index-only scans (the tenant's customer column is the last key).
+            models.Index(fields=["assignee", "status", "customer"], name="sd_ticket_assignee_idx"),
+            models.Index(fields=["team", "status", "customer"], name="sd_ticket_team_idx"),
             models.Index(fields=["status", "resolution_due"], name="sd_ticket_due_idx"),
             models.Index(fields=["customer", "resolved_at"], name="sd_ticket_resolved_idx"),
+            models.Index(fields=["customer", "created_at"], name="sd_ticket_created_idx"),
+            # Open queues in deadline order: a page reads 50 entries of these. (A customer
+            # column in them would make PostgreSQL sort instead: its IN list is no order.)
+            models.Index(
+                fields=["team", "resolution_due"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="sd_ticket_team_open_idx",
+            ),
+            models.Index(
+                fields=["assignee", "resolution_due"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="sd_ticket_assignee_open_idx",
+            ),
+            # "assignee IS NULL" fixes no sort order for PostgreSQL: its own partial index.
+            models.Index(
+                fields=["resolution_due"],
+                condition=Q(status__in=OPEN_STATUSES, assignee__isnull=True),
+                name="sd_ticket_unassigned_idx",
+            ),
         ]
         permissions = [
             ("work_ticket", _("Can work tickets (assign, transition, internal notes)")),
@@ -312,7 +334,13 @@ class TicketEvent(models.Model):
         ordering = ["ticket_id", "created_at", "id"]
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
-        indexes = [models.Index(fields=["ticket", "created_at"], name="sd_event_ticket_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="sd_event_ticket_idx"),
+            # KPI "first-contact resolution": a ticket's hand-overs, per resolved ticket.
+            models.Index(
+                fields=["ticket"], condition=Q(kind="assignment"), name="sd_event_assignment_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
@@ -433,7 +461,26 @@ class SlaClock(models.Model):
                 name="sd_clock_unique_ola",
             ),
         ]
-        indexes = [models.Index(fields=["next_check_at"], name="sd_clock_next_idx")]
+        indexes = [
+            # The sweep: running clocks due by now (an idle sweep reads an empty range).
+            models.Index(
+                fields=["next_check_at"],
+                condition=Q(state="running"),
+                name="sd_clock_due_idx",
+            ),
+            # KPI "all targets met": is any SLA clock of a resolved ticket breached?
+            models.Index(
+                fields=["ticket"],
+                condition=Q(team__isnull=True, breached=True),
+                name="sd_clock_breached_idx",
+            ),
+            # "Breaching soon": running SLA clocks past their first warning threshold.
+            models.Index(
+                fields=["warn_first_at", "ticket"],
+                condition=Q(state="running", team__isnull=True),
+                name="sd_clock_warn_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.metric}"

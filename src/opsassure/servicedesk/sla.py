@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from opsassure.catalog.business_time import BusinessCalendar
-from opsassure.catalog.models import Service, SlaMetric, SlaPolicy
+from opsassure.catalog.models import Service, ServiceCalendar, SlaMetric, SlaPolicy
 from opsassure.catalog.policies import Targets, targets_for
 from opsassure.catalog.queries import business_calendar
+from opsassure.servicedesk import bulk
 from opsassure.servicedesk.models import SlaClock, Ticket
 
 logger = logging.getLogger(__name__)
@@ -195,25 +197,123 @@ def _new_clock(
 # --- what the services call ---------------------------------------------------------------
 
 
+# Planning a new ticket's clocks is the hot path of ticket creation and of history imports
+# (bench/tickets.py: ≥ 20,000 tickets/s on one core). It reads the policy's targets once per
+# (priority, teams, remote) for a policy instance (memo on the instance, so a fresh policy
+# read — every request — sees current targets), walks the calendar once for all deadlines
+# and warnings of all clocks (one position lookup, warnings are fractions of the target),
+# and builds the clock rows without the per-field model machinery.
+_TARGETS_MEMO = "_sd_planned_targets"
+
+
+def _planned_targets(ticket: Ticket, policy: SlaPolicy, team_ids: list[int]) -> Targets:
+    """``ticket_targets``, read once per policy instance and (priority, teams, remote)."""
+    remote = False
+    if ticket.service_id is not None:
+        service = ticket.service
+        remote = service is not None and service.delivery_mode == Service.DeliveryMode.REMOTE
+    memo: dict[tuple[int, tuple[int, ...], bool], Targets] | None = getattr(
+        policy, _TARGETS_MEMO, None
+    )
+    if memo is None:
+        memo = {}
+        setattr(policy, _TARGETS_MEMO, memo)
+    key = (ticket.priority, tuple(team_ids), remote)
+    targets = memo.get(key)
+    if targets is None:
+        targets = ticket_targets(ticket, policy, team_ids)
+        memo[key] = targets
+    return targets
+
+
+def plan_deadlines(
+    engine: BusinessCalendar,
+    start: dt.datetime,
+    minutes: Sequence[int],
+    percents: tuple[int, int],
+) -> list[tuple[dt.datetime, dt.datetime, dt.datetime]]:
+    """(due, first warning, second warning) of clocks of ``minutes`` started at ``start``.
+
+    One calendar walk for all of them — the same instants ``_schedule`` gives a fresh clock.
+    """
+    seconds: list[int] = []
+    for value in minutes:
+        target = value * 60
+        seconds += (target, target * percents[0] // 100, target * percents[1] // 100)
+    instants = engine.add_seconds(start, seconds)
+    return [(instants[i], instants[i + 1], instants[i + 2]) for i in range(0, len(instants), 3)]
+
+
+def _fresh_clock(
+    ticket: Ticket,
+    calendar: ServiceCalendar,
+    metric: str,
+    team_id: int | None,
+    minutes: int,
+    now: dt.datetime,
+    deadlines: tuple[dt.datetime, dt.datetime, dt.datetime],
+) -> SlaClock:
+    """A running clock with nothing banked and its schedule (what ``_new_clock`` gives)."""
+    due, first, second = deadlines
+    # What ``Model.__init__`` leaves behind, without its per-field descriptor calls: the
+    # model has no custom __init__ and no init signals, and every concrete field is set
+    # (tests/servicedesk/test_sla.py checks both). The ticket may be unsaved yet: it is
+    # cached as the relation, so ``bulk_create`` takes its primary key once it has one.
+    clock = SlaClock.__new__(SlaClock)
+    state = clock._state = ModelState()
+    state.fields_cache = {"ticket": ticket, "calendar": calendar}
+    clock.__dict__.update(
+        id=None,
+        ticket_id=ticket.pk,
+        metric=metric,
+        team_id=team_id,
+        state=SlaClock.State.RUNNING,
+        calendar_id=calendar.pk,
+        calendar_revision=calendar.revision,
+        target_minutes=minutes,
+        started_at=now,
+        elapsed_seconds=0,
+        wall_seconds=0,
+        running_since=now,
+        due_at=due,
+        warn_first_at=first,
+        warn_second_at=second,
+        warnings_sent=0,
+        next_check_at=min(first, second, due),
+        breached=False,
+        breached_at=None,
+        stopped_at=None,
+        fence=0,
+    )
+    return clock
+
+
 def plan_clocks(ticket: Ticket, *, now: dt.datetime) -> list[SlaClock]:
     """The clocks a new ticket starts with, unsaved; sets the deadlines on ``ticket``.
 
     Response and resolution always, on-site arrival only if the priority has an arrival
     target, and the OLA clocks of the ticket's team. No policy, no clocks ("no SLA"). Costs
-    two queries (targets) plus the cached calendar engine.
+    two queries (targets; none for a policy instance that planned this priority before)
+    plus the cached calendar engine.
     """
     policy = ticket.sla_policy
     if policy is None:
         return []
-    targets = ticket_targets(ticket, policy, [ticket.team_id] if ticket.team_id else [])
-    percents = warn_percents(policy)
-    clocks = [
-        _new_clock(ticket, policy, metric, minutes, now, percents)
-        for metric, minutes in targets.sla.items()
+    targets = _planned_targets(ticket, policy, [ticket.team_id] if ticket.team_id else [])
+    planned: list[tuple[str, int | None, int]] = [
+        (metric, None, minutes) for metric, minutes in targets.sla.items()
     ]
-    clocks += [
-        _new_clock(ticket, policy, metric, minutes, now, percents, team_id=team_id)
-        for (team_id, metric), minutes in targets.ola.items()
+    planned += [(metric, team_id, minutes) for (team_id, metric), minutes in targets.ola.items()]
+    calendar = policy.calendar
+    deadlines = plan_deadlines(
+        business_calendar(calendar),
+        now,
+        [minutes for _m, _t, minutes in planned],
+        (policy.warn_percent_first, policy.warn_percent_second),
+    )
+    clocks = [
+        _fresh_clock(ticket, calendar, metric, team_id, minutes, now, schedule)
+        for (metric, team_id, minutes), schedule in zip(planned, deadlines, strict=True)
     ]
     _sync_ticket(ticket, clocks)
     return clocks
@@ -526,30 +626,93 @@ def _claim_and_fire(clock_id: int, fence: int, now: dt.datetime, result: SweepRe
                 result.fired.append((clock_id, trigger))
 
 
+class _BatchLost(Exception):  # noqa: N818 - a signal, not an error
+    """Some clock of a batch moved on between read and claim."""
+
+
+_SWEPT_FIELDS = ("warnings_sent", "breached", "breached_at", "next_check_at")
+
+
+def _claim_batch(clocks: Sequence[SlaClock]) -> int:
+    """One conditional UPDATE for the batch: each clock's new sweep fields and ``fence + 1``
+    where ``(id, fence)`` is still what was read (and the clock still runs)."""
+    return bulk.update_rows(
+        SlaClock, clocks, _SWEPT_FIELDS, fenced=True, extra={"state": SlaClock.State.RUNNING}
+    )
+
+
+def _sweep_batch(clocks: Sequence[SlaClock], now: dt.datetime, result: SweepResult) -> None:
+    """Claim a batch of due clocks and fire their triggers, in one transaction and in bulk:
+    one claim UPDATE for the whole batch, then the escalations written by
+    ``escalations.fire_many``. Raises ``_BatchLost`` (nothing written) if any clock's fence
+    moved: the caller then takes the clocks one by one."""
+    from opsassure.servicedesk import escalations  # escalations acts through the services
+
+    items: list[tuple[SlaClock, str]] = []
+    for clock in clocks:
+        triggers = due_triggers(clock, now)
+        if WARNING_2 in triggers or BREACH in triggers:
+            clock.warnings_sent = 2
+        elif WARNING_1 in triggers:
+            clock.warnings_sent = max(clock.warnings_sent, 1)
+        if BREACH in triggers:
+            clock.breached = True
+            clock.breached_at = clock.due_at
+        clock.next_check_at = _next_check(clock)
+        items += [(clock, trigger) for trigger in triggers]
+    with transaction.atomic():
+        if _claim_batch(clocks) != len(clocks):
+            raise _BatchLost
+        for clock in clocks:
+            clock.fence += 1
+        for escalation in escalations.fire_many(items, now=now):
+            assert escalation.clock_id is not None
+            result.fired.append((escalation.clock_id, escalation.trigger))
+
+
 def sweep(now: dt.datetime | None = None, *, batch_size: int = 500) -> SweepResult:
     """Fire every warning and breach due by ``now``, exactly once, on any number of workers.
 
-    Reads candidate clocks through the ``next_check_at`` index, then claims each one in its
-    own short transaction (a conditional UPDATE on ``fence``); a clock whose fence moved
-    (another worker, or a pause/stop in between) is left to whoever moved it.
+    Reads candidate clocks through the partial ``next_check_at`` index of running clocks,
+    then claims a batch in one conditional UPDATE on ``fence`` and writes its escalations
+    in bulk. A batch in which some clock's fence moved (another worker, or a pause/stop in
+    between) is rolled back and its clocks claimed one by one: those that moved are left to
+    whoever moved them. Should a batch fail otherwise, its clocks are also retried one by
+    one, so one broken clock does not stop the sweep for the others.
     """
     now = now or timezone.now()
     result = SweepResult()
-    last_id = 0  # keyset: each clock is looked at once per run, whatever happens to it
-    while True:
-        rows = list(
-            SlaClock.objects.filter(
-                state=SlaClock.State.RUNNING, next_check_at__lte=now, pk__gt=last_id
+    # The due ids first, through the index (an ORDER BY id would tempt SQLite into walking
+    # the whole table in id order); each clock is then looked at once per run.
+    due = sorted(
+        SlaClock.objects.filter(state=SlaClock.State.RUNNING, next_check_at__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+    for first in range(0, len(due), batch_size):
+        clocks = list(
+            SlaClock.objects.select_related("team")
+            .filter(
+                pk__in=due[first : first + batch_size],
+                state=SlaClock.State.RUNNING,
+                next_check_at__lte=now,
             )
             .order_by("pk")
-            .values_list("pk", "fence")[:batch_size]
         )
-        for clock_id, fence in rows:
-            result.examined += 1
-            last_id = clock_id
-            try:
-                _claim_and_fire(clock_id, fence, now, result)
-            except Exception:  # one broken clock must not stop the sweep for the others
-                logger.exception("SLA sweep failed on clock %s", clock_id)
-        if len(rows) < batch_size:
-            return result
+        if not clocks:
+            continue
+        result.examined += len(clocks)
+        rows = [(clock.pk, clock.fence) for clock in clocks]
+        fired = len(result.fired)
+        try:
+            _sweep_batch(clocks, now, result)
+        except Exception as error:
+            if not isinstance(error, _BatchLost):
+                logger.exception("SLA sweep batch failed; retrying its clocks one by one")
+            del result.fired[fired:]
+            for clock_id, fence in rows:
+                try:
+                    _claim_and_fire(clock_id, fence, now, result)
+                except Exception:  # one broken clock must not stop the sweep
+                    logger.exception("SLA sweep failed on clock %s", clock_id)
+    return result

@@ -29,6 +29,9 @@ from opsassure.servicedesk.models import (
     TicketStatus,
 )
 
+_STATUS_LABELS = dict(TicketStatus.choices)
+_PRIORITY_LABELS = dict(Priority.choices)
+
 
 def _user(context: dict[str, Any]) -> Any:
     request = context.get("request")
@@ -39,8 +42,10 @@ class TicketSerializer(ScopedModelSerializer):
     """A ticket as read; ``allowed_transitions`` are the moves the caller may make now."""
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
-    priority_display = serializers.CharField(source="get_priority_display", read_only=True)
+    # Labels from the choices directly: ``get_FOO_display`` rebuilds a dict of the choices on
+    # every call and DRF inspects its signature per row (a queue page renders 50 rows).
+    status_display = serializers.SerializerMethodField()
+    priority_display = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
 
     class Meta:
@@ -95,6 +100,14 @@ class TicketSerializer(ScopedModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_status_display(self, obj: Ticket) -> str:
+        return str(_STATUS_LABELS.get(obj.status, obj.status))
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_priority_display(self, obj: Ticket) -> str:
+        return str(_PRIORITY_LABELS.get(obj.priority, obj.priority))
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_transitions(self, obj: Ticket) -> list[str]:

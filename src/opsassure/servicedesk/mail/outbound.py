@@ -54,14 +54,21 @@ def connect() -> None:
     ticket_event.connect(on_ticket_event, sender=TicketEvent, dispatch_uid="sdmail_outbound")
 
 
+# The only kinds ``recipients_for`` answers for: others (SLA entries, escalations, notes,
+# field changes …) are not even read back — the breach sweep writes hundreds at once.
+MAILED_KINDS = frozenset({Kind.CREATED, Kind.REPLY, Kind.MAIL_IN, Kind.STATUS, Kind.ASSIGNMENT})
+
+
 def on_ticket_event(sender: Any, event: TicketEvent, **_: Any) -> None:
     """Queue the notifications ``event`` calls for; a failure here never breaks the caller."""
-    try:
-        with transaction.atomic():
-            mails = queue_for_event(event)
-    except Exception:
-        logger.exception("could not queue mail for ticket event %s", event.pk)
-        return
+    mails: list[OutboundMail] = []
+    if event.kind in MAILED_KINDS:
+        try:
+            with transaction.atomic():
+                mails = queue_for_event(event)
+        except Exception:
+            logger.exception("could not queue mail for ticket event %s", event.pk)
+            return
     # Escalation notices are queued by the escalation engine: send them now too.
     if mails or (event.kind == Kind.ESCALATION and event.data.get("mails")):
         from opsassure.servicedesk.mail import tasks
