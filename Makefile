@@ -41,7 +41,7 @@ bench: setup  ## benchmarks; they print their figures
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 messages: setup  ## refresh the translation catalogs after changing strings
-	cd src/opsassure && OPSASSURE_DATA_DIR=$$(mktemp -d) ../../$(BIN)/opsassure manage makemessages -l zh_Hans -l en --no-obsolete --no-location
+	cd src/opsassure && OPSASSURE_DATA_DIR=$$(mktemp -d) ../../$(BIN)/opsassure manage makemessages -l zh_Hans -l en -e html,txt,py,md --no-obsolete --no-location
 	$(BIN)/python scripts/check_translations.py --compile
 
 fmt: setup

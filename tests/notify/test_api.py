@@ -89,6 +89,7 @@ def test_bad_destinations_get_a_400_and_nothing_is_stored(
         "/api/v1/notify/destinations/",
         {"name": "X", "customer": world.customer_a.pk, **payload},
         format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
     messages = response.json()["error"]["fields"][field]

@@ -81,7 +81,7 @@ def test_create_edit_and_test_a_destination(
     assert (row.channel, row.state, row.subject) == (
         "wecom",
         "pending",
-        "OpsAssure 测试消息: Ops WeCom 2",  # destinations speak NOTIFY_DEFAULT_LANGUAGE
+        "OpsAssure test message: Ops WeCom 2",
     )
 
 

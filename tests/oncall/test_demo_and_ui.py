@@ -45,7 +45,7 @@ def test_demo_has_a_schedule_per_team_a_policy_and_a_handover() -> None:
 
 
 def _login(user_name: str) -> Client:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     assert client.login(username=user_name, password=PASSWORD)
     return client
 

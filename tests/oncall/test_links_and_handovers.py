@@ -38,7 +38,7 @@ def test_get_only_confirms_post_acknowledges_second_click_says_who(
 ) -> None:
     run = _run(oncall, world)
     url = _path(links.action_url(run, "ack", oncall.first))
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     page = client.get(url)
     assert page.status_code == 200
     assert b'data-testid="confirm-form"' in page.content
@@ -63,7 +63,7 @@ def test_get_only_confirms_post_acknowledges_second_click_says_who(
 
 def test_resolve_and_escalate_links(oncall: Oncall, world: World) -> None:
     run = _run(oncall, world)
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     assert client.post(_path(links.action_url(run, "escalate", oncall.first))).status_code == 200
     assert (
         run.steps.filter(position=1, state="pending").count() == 0
@@ -77,7 +77,7 @@ def test_resolve_and_escalate_links(oncall: Oncall, world: World) -> None:
 
 def test_bad_and_expired_links_are_a_clear_400(oncall: Oncall, world: World) -> None:
     run = _run(oncall, world)
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     token = links.make_token(run, "ack", oncall.first)
     assert client.post(f"/oncall/act/{token}x/").status_code == 400
     forged = signing.dumps(

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from opsassure.notify import rendering
+from opsassure.notify import conf, rendering
 from opsassure.notify.models import Notification, Severity
 
 State = Notification.State
@@ -63,7 +63,8 @@ def digest_held(destination_id: int, now: dt.datetime) -> Notification | None:
                 "subjects": [row.subject for row in held[:MAX_LINES]],
                 "more": max(0, len(held) - MAX_LINES),
             },
-            language=held[-1].language or str(destination.settings.get("language") or "zh-hans"),
+            language=held[-1].language
+            or str(destination.settings.get("language") or conf.default_language()),
             channel=destination.kind,
         )
         mentions = sorted({m for row in held for m in row.payload.get("mentions", [])})
