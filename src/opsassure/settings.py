@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "opsassure.catalog",
     "opsassure.servicedesk",
     "opsassure.servicedesk.mail",
+    "opsassure.alerting",
     "opsassure.web",
 ]
 
