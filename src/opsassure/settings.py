@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "opsassure.catalog",
     "opsassure.servicedesk",
     "opsassure.servicedesk.mail",
+    "opsassure.notify",
     "opsassure.alerting",
     "opsassure.web",
 ]
@@ -280,6 +281,14 @@ OPSASSURE_SLA_BREACH_RAISES_PRIORITY = env_bool("SLA_BREACH_RAISES_PRIORITY", Fa
 OPSASSURE_SLA_FUNCTIONAL_ESCALATION = env_bool("SLA_FUNCTIONAL_ESCALATION", True)
 # 事件解决率 variant of the KPIs: "resolved" (resolved ÷ received) or "within_sla".
 SERVICEDESK_RESOLUTION_RATE = env("RESOLUTION_RATE", "resolved")
+
+# --- Notifications (opsassure.notify; docs/notify.md) -----------------------------------------
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 6)  # then the row is left 'failed'
+NOTIFY_BACKOFF_SECONDS = env_int("NOTIFY_BACKOFF_SECONDS", 30)  # doubled after each failure
+NOTIFY_BACKOFF_MAX_SECONDS = env_int("NOTIFY_BACKOFF_MAX_SECONDS", 3600)
+NOTIFY_HTTP_TIMEOUT = env_int("NOTIFY_HTTP_TIMEOUT", 10)  # seconds, every HTTP channel
+NOTIFY_STUCK_SECONDS = env_int("NOTIFY_STUCK_SECONDS", 300)  # 'sending' longer: worker lost
+NOTIFY_DEFAULT_LANGUAGE = env("NOTIFY_DEFAULT_LANGUAGE", "zh-hans")
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,0 +1,13 @@
+"""E-mail backends for tests."""
+
+from __future__ import annotations
+
+import smtplib
+from typing import Any
+
+from django.core.mail.backends.base import BaseEmailBackend
+
+
+class RefusingBackend(BaseEmailBackend):
+    def send_messages(self, email_messages: Any) -> int:
+        raise smtplib.SMTPServerDisconnected("refused by the test backend")
