@@ -87,6 +87,15 @@ class RoutingRule(AuditedModel):
         verbose_name=_("assign incidents to team"),
         help_text=_("Empty: the owner team of the matched CI, if it serves the customer."),
     )
+    destination = models.ForeignKey(
+        "notify.Destination",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("notify destination"),
+        help_text=_("A bot, webhook or mailing list told about new groups (all actions but drop)."),
+    )
 
     objects = TenantQuerySet.as_manager()
 
