@@ -221,3 +221,28 @@ def create_maintenance_window(
         if cis:
             window.cis.set(cis)
     return window
+
+
+def send_test_alert(integration: Integration, *, user: User | None) -> Any:
+    """Post a test alert through the integration's own pipeline (labelled ``opsassure_test``;
+    routed as notify-only, so it opens no incident)."""
+    from opsassure.alerting import ingest
+    from opsassure.alerting.payloads import AlertIn, ParsedBatch
+
+    now = timezone.now()
+    labels = {
+        "alertname": "OpsAssureTestAlert",
+        "instance": "opsassure-test",
+        "severity": "info",
+        "opsassure_test": "true",
+    }
+    alert = AlertIn(
+        fingerprint=f"test-{secrets.token_hex(8)}",
+        status="firing",
+        labels=labels,
+        annotations={"summary": _("Test alert sent from OpsAssure by %(user)s") % {"user": user or "system"}},
+        starts_at=now,
+        ends_at=None,
+        severity="info",
+    )
+    return ingest.accept(integration, ParsedBatch(alerts=[alert], meta={"test": True}), now=now)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from opsassure.core.models import AuditedModel, TenantQuerySet
@@ -157,9 +156,6 @@ class Silence(AuditedModel):
     def __str__(self) -> str:
         return self.comment
 
-    def get_absolute_url(self) -> str:
-        return reverse("alerting:silence-list")
-
 
 class Recurrence(models.TextChoices):
     NONE = "none", _("One-off")
@@ -233,9 +229,6 @@ class MaintenanceWindow(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("alerting:maintenance-list")
 
 
 class InhibitionRule(AuditedModel):
