@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "opsassure.servicedesk",
     "opsassure.servicedesk.mail",
     "opsassure.notify",
+    "opsassure.oncall",
     "opsassure.alerting",
     "opsassure.web",
 ]
@@ -289,6 +290,11 @@ NOTIFY_BACKOFF_MAX_SECONDS = env_int("NOTIFY_BACKOFF_MAX_SECONDS", 3600)
 NOTIFY_HTTP_TIMEOUT = env_int("NOTIFY_HTTP_TIMEOUT", 10)  # seconds, every HTTP channel
 NOTIFY_STUCK_SECONDS = env_int("NOTIFY_STUCK_SECONDS", 300)  # 'sending' longer: worker lost
 NOTIFY_DEFAULT_LANGUAGE = env("NOTIFY_DEFAULT_LANGUAGE", "zh-hans")
+
+# --- On-call (opsassure.oncall; docs/oncall.md) -------------------------------------------------
+ONCALL_HANDOVER_ACK_MINUTES = env_int("ONCALL_HANDOVER_ACK_MINUTES", 30)  # then the lead is told
+ONCALL_ACTION_LINK_HOURS = env_int("ONCALL_ACTION_LINK_HOURS", 72)  # signed ack/resolve links
+ONCALL_SWEEP_BATCH = env_int("ONCALL_SWEEP_BATCH", 200)  # due steps claimed per sweep pass
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

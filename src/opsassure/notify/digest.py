@@ -72,7 +72,7 @@ def digest_held(destination_id: int, now: dt.datetime) -> Notification | None:
             dedup_key=f"digest:{destination.pk}:{held[0].pk}-{held[-1].pk}",
             subject=subject,
             body=body,
-            address=destination.url,
+            address=services.destination_address(destination),
             destination=destination,
             customer=destination.customer,
             severity=severity,

@@ -15,12 +15,13 @@ import datetime as dt
 import decimal
 import html
 import re
+import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from django.template import Context, engines
 from django.template.backends.django import DjangoTemplates
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import SafeData, SafeString
 
 from opsassure.notify.models import Channel
@@ -125,11 +126,20 @@ def _engine() -> Any:
 
 
 def render(
-    template: str, context: Mapping[str, Any], *, language: str, channel: str
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    language: str,
+    channel: str,
+    time_zone: str = "Asia/Shanghai",
 ) -> tuple[str, str]:
-    """(subject, body) of ``template`` for ``channel`` in ``language``."""
+    """(subject, body) of ``template`` for ``channel`` in ``language``, times in ``time_zone``."""
     engine = _engine()
-    with translation.override(language):
+    try:
+        zone = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("Asia/Shanghai")
+    with translation.override(language), timezone.override(zone):
         subject_template = engine.get_template(f"notify/{template}.subject.txt")
         body_template = engine.select_template(
             [f"notify/{template}.{channel}.md", f"notify/{template}.body.md"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -110,39 +111,50 @@ def send_one(pk: int, now: dt.datetime | None = None) -> str:
     row = taken.notification
     if row is None:
         return str(State.HELD) if taken.outcome == "held" else ""
-    ours = Notification.objects.filter(pk=row.pk, state=State.SENDING, fence=row.fence)
     try:
         reply = sender_for(row.channel).send(row)
     except SendError as error:
-        give_up = not error.retryable or row.attempts >= conf.max_attempts()
-        state = State.FAILED if give_up else State.PENDING
-        delay = dt.timedelta(seconds=conf.backoff_seconds(row.attempts))
-        ours.update(
-            state=state,
-            last_error=str(error)[:4000],
-            provider_reply=error.reply[:4000],
-            next_attempt_at=None if give_up else now + delay,
-        )
         logger.warning(
             "notification %s (%s) attempt %s failed: %s", row.pk, row.channel, row.attempts, error
         )
-        return str(state)
+        return record_failure(row, str(error), error.reply, retryable=error.retryable, now=now)
     except Exception as error:  # a bug in a sender must not leave the row 'sending'
         logger.exception("notification %s: sender crashed", row.pk)
-        ours.update(
-            state=State.PENDING if row.attempts < conf.max_attempts() else State.FAILED,
-            last_error=f"{type(error).__name__}: {error}"[:4000],
-            next_attempt_at=now + dt.timedelta(seconds=conf.backoff_seconds(row.attempts)),
-        )
-        return ""
-    ours.update(
+        return record_failure(row, f"{type(error).__name__}: {error}", "", retryable=True, now=now)
+    return str(State.SENT) if record_success(row, reply, now) else ""
+
+
+def _ours(row: Notification) -> Any:
+    """The row, only while this attempt (its fence) still owns it."""
+    return Notification.objects.filter(pk=row.pk, state=State.SENDING, fence=row.fence)
+
+
+def record_success(row: Notification, reply: str, now: dt.datetime) -> bool:
+    """Mark the claimed ``row`` sent; False when the attempt lost its claim meanwhile."""
+    done = _ours(row).update(
         state=State.SENT,
         sent_at=now,
         provider_reply=reply[:4000],
         last_error="",
         next_attempt_at=None,
     )
-    return str(State.SENT)
+    return done == 1
+
+
+def record_failure(
+    row: Notification, error: str, reply: str, *, retryable: bool, now: dt.datetime
+) -> str:
+    """Back off (``NOTIFY_BACKOFF_SECONDS`` doubling) or give up; returns the new state."""
+    give_up = not retryable or row.attempts >= conf.max_attempts()
+    state = State.FAILED if give_up else State.PENDING
+    delay = dt.timedelta(seconds=conf.backoff_seconds(row.attempts))
+    done = _ours(row).update(
+        state=state,
+        last_error=error[:4000],
+        provider_reply=reply[:4000],
+        next_attempt_at=None if give_up else now + delay,
+    )
+    return str(state) if done == 1 else ""
 
 
 @dataclass

@@ -215,7 +215,9 @@ def notify_user(
         if Notification.objects.filter(dedup_key=key).exists():
             rows.append(Notification.objects.get(dedup_key=key))
             continue
-        subject, body = rendering.render(template, context, language=language, channel=channel)
+        subject, body = rendering.render(
+            template, context, language=language, channel=channel, time_zone=user.time_zone
+        )
         destination = None
         problem = ""
         if channel == Channel.EMAIL:
@@ -275,7 +277,7 @@ def notify_destination(
         dedup_key=dedup_key,
         subject=subject,
         body=body,
-        address=destination.url,
+        address=destination_address(destination),
         destination=destination,
         customer=destination.customer,
         severity=severity,
@@ -284,6 +286,17 @@ def notify_destination(
         language=language,
         failed_because="" if destination.enabled else "the destination is disabled",
     )
+
+
+def destination_address(destination: Destination) -> str:
+    """What a destination's rows are addressed to: the phone numbers of an SMS/voice group,
+    else its URL (or e-mail address)."""
+    if destination.kind in (Channel.SMS, Channel.VOICE):
+        phones = destination.settings.get("phones") or []
+        if isinstance(phones, str):
+            phones = phones.split(",")
+        return ",".join(str(p).strip() for p in phones if str(p).strip())
+    return destination.url
 
 
 def for_source(obj: models.Model) -> QuerySet[Notification]:

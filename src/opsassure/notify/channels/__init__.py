@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from opsassure.notify.channels.base import Sender, SendError
+from opsassure.notify.channels.gateway import GatewaySender, VoiceSender
 from opsassure.notify.channels.mail import EmailSender
+from opsassure.notify.channels.robots import DingTalkSender, FeishuSender, WeComSender
+from opsassure.notify.channels.webhook import WebhookSender
 
-SENDERS: dict[str, type[Sender]] = {EmailSender.kind: EmailSender}
+SENDERS: dict[str, type[Sender]] = {
+    sender.kind: sender
+    for sender in (
+        EmailSender,
+        WebhookSender,
+        DingTalkSender,
+        WeComSender,
+        FeishuSender,
+        GatewaySender,
+        VoiceSender,
+    )
+}
 
 
 def sender_for(kind: str) -> Sender:
