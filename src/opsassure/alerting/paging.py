@@ -15,11 +15,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from django.apps import apps
 from django.conf import settings
+
+from opsassure.oncall import services as oncall
+from opsassure.oncall import signals
+from opsassure.oncall.models import EscalationPolicy, EscalationRun
 
 if TYPE_CHECKING:
     from opsassure.alerting.models import AlertGroup, RoutingRule
+    from opsassure.core.models import User
     from opsassure.servicedesk.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -65,17 +69,11 @@ def notify_group(group: AlertGroup, rule: RoutingRule | None, *, resolved: bool 
     return 1
 
 
-def oncall_installed() -> bool:
-    return apps.is_installed("opsassure.oncall")
-
-
-def start(group: AlertGroup, incident: Ticket | None, policy: Any) -> Any:
+def start(group: AlertGroup, incident: Ticket | None, policy: EscalationPolicy | None) -> EscalationRun | None:
     """Start paging ``policy`` for ``group`` (idempotent per group in oncall); None if held."""
-    if group.flapping or policy is None or not oncall_installed():
+    if group.flapping or policy is None:
         return None
-    from opsassure.oncall import services as oncall  # type: ignore[import-not-found,unused-ignore]
-
-    return oncall.start_escalation(
+    run = oncall.start_escalation(
         policy=policy,
         customer=group.customer,
         title=group.title,
@@ -84,20 +82,36 @@ def start(group: AlertGroup, incident: Ticket | None, policy: Any) -> Any:
         source=group,
         context=_context(group),
     )
+    if group.escalation_id != run.pk:
+        type(group).objects.filter(pk=group.pk).update(escalation=run)
+        group.escalation = run
+    return run
 
 
 def stop(group: AlertGroup) -> None:
     """Resolve the group's active escalation run, if any (all its alerts resolved)."""
-    if not oncall_installed():
-        return
-    from opsassure.oncall import services as oncall  # type: ignore[import-not-found,unused-ignore]
-    from opsassure.oncall.models import EscalationRun  # type: ignore[import-not-found,unused-ignore]
-
     runs = EscalationRun.objects.filter(
-        source_type=SOURCE_TYPE, source_id=str(group.pk), state__in=("active", "acknowledged")
+        source_type=SOURCE_TYPE,
+        source_id=str(group.pk),
+        state__in=(*EscalationRun.OPEN_STATES, EscalationRun.State.EXHAUSTED),
     ).order_by("pk")
-    for run in runs:
-        oncall.resolve(run, user=None, via="alert")
+    for run in runs:  # an exhausted run (nobody answered) is closed as well
+        oncall.resolve(run, user=None, via="system")
+
+
+def open_runs(group: AlertGroup) -> list[EscalationRun]:
+    return list(
+        EscalationRun.objects.filter(
+            source_type=SOURCE_TYPE, source_id=str(group.pk), state__in=EscalationRun.OPEN_STATES
+        ).order_by("pk")
+    )
+
+
+def acknowledge(group: AlertGroup, user: User, via: str) -> None:
+    """Acknowledge the group's active escalation run (someone took it from the alert side)."""
+    for run in open_runs(group):
+        if run.state == EscalationRun.State.ACTIVE:
+            oncall.acknowledge(run, user=user, via=via)
 
 
 def _on_escalation(sender: Any, run: Any = None, user: Any = None, **kwargs: Any) -> None:
@@ -113,9 +127,5 @@ def _on_escalation(sender: Any, run: Any = None, user: Any = None, **kwargs: Any
 
 
 def connect_signals() -> None:
-    if not oncall_installed():
-        return
-    from opsassure.oncall import signals  # type: ignore[import-not-found,unused-ignore]
-
     for signal in (signals.escalation_acknowledged, signals.escalation_resolved):
         signal.connect(_on_escalation, dispatch_uid=f"alerting-{id(signal)}")

@@ -101,7 +101,7 @@ def route(group: AlertGroup, now: dt.datetime) -> None:
     if paging.notify_group(group, rule):
         event(AlertEvent.Kind.NOTIFIED, group=group, at=now,
               message=str(rule.destination) if rule and rule.destination else "")
-    policy = getattr(rule, "escalation_policy", None) if rule is not None else None
+    policy = rule.escalation_policy if rule is not None else None
     if policy is not None:
         run = paging.start(group, incident, policy)
         if run is not None:

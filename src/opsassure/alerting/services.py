@@ -54,22 +54,14 @@ def acknowledge_group(group: AlertGroup, *, user: User | None, via: str = "ui") 
         event(AlertEvent.Kind.ACKNOWLEDGED, group=group, at=now, actor=user,
               message=via, data={"via": via})
     if via != "oncall" and user is not None:
-        _acknowledge_runs(group, user)
+        _acknowledge_runs(group, user, via)
     return True
 
 
-def _acknowledge_runs(group: AlertGroup, user: User) -> None:
+def _acknowledge_runs(group: AlertGroup, user: User, via: str) -> None:
     from opsassure.alerting import paging
 
-    if not paging.oncall_installed():
-        return
-    from opsassure.oncall import services as oncall  # type: ignore[import-not-found,unused-ignore]
-    from opsassure.oncall.models import EscalationRun  # type: ignore[import-not-found,unused-ignore]
-
-    for run in EscalationRun.objects.filter(
-        source_type=paging.SOURCE_TYPE, source_id=str(group.pk), state="active"
-    ).order_by("pk"):
-        oncall.acknowledge(run, user=user, via="alerting")
+    paging.acknowledge(group, user, "web" if via == "ui" else "api")
 
 
 def acknowledge_group_id(group_id: int, *, user: User | None, via: str) -> bool:

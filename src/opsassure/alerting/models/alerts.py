@@ -105,6 +105,14 @@ class AlertGroup(models.Model):
         related_name="alert_groups",
         verbose_name=_("incident"),
     )
+    escalation = models.ForeignKey(
+        "oncall.EscalationRun",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("escalation"),
+    )
     routing_rule = models.ForeignKey(
         "alerting.RoutingRule",
         on_delete=models.SET_NULL,

@@ -95,6 +95,14 @@ class RoutingRule(AuditedModel):
         verbose_name=_("notify destination"),
         help_text=_("A bot, webhook or mailing list told about new groups (all actions but drop)."),
     )
+    escalation_policy = models.ForeignKey(
+        "oncall.EscalationPolicy",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("page with escalation policy"),
+    )
 
     objects = TenantQuerySet.as_manager()
 
