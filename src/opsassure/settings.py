@@ -296,6 +296,11 @@ ONCALL_HANDOVER_ACK_MINUTES = env_int("ONCALL_HANDOVER_ACK_MINUTES", 30)  # then
 ONCALL_ACTION_LINK_HOURS = env_int("ONCALL_ACTION_LINK_HOURS", 72)  # signed ack/resolve links
 ONCALL_SWEEP_BATCH = env_int("ONCALL_SWEEP_BATCH", 200)  # due steps claimed per sweep pass
 
+# --- Alerting (docs/alerting.md) ---------------------------------------------------------------
+OPSASSURE_ALERT_MAX_BODY_BYTES = env_int("ALERT_MAX_BODY_BYTES", 4 * 1024 * 1024)  # 413 above
+# A worker that claimed an ingest batch and died: another may take it over after this long.
+OPSASSURE_ALERT_BATCH_LEASE_SECONDS = env_int("ALERT_BATCH_LEASE_SECONDS", 120)
+
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

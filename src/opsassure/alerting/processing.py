@@ -16,6 +16,7 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -36,7 +37,6 @@ from opsassure.alerting.suppression import Context
 from opsassure.cmdb.models import ConfigurationItem
 
 logger = logging.getLogger(__name__)
-LEASE = dt.timedelta(minutes=5)
 REDRIVE_AFTER = dt.timedelta(seconds=30)
 SWEEP_LIMIT = 500
 
@@ -280,12 +280,17 @@ def resolve_group(group: AlertGroup, now: dt.datetime) -> None:
     routing.on_group_resolved(group, now)
 
 
+def lease() -> dt.timedelta:
+    return dt.timedelta(seconds=int(getattr(settings, "OPSASSURE_ALERT_BATCH_LEASE_SECONDS", 120)))
+
+
 def process_batch(batch_id: int, now: dt.datetime | None = None) -> int:
     """Claim and process one batch; returns how many alerts changed state."""
     now = now or timezone.now()
+    claim_lease = lease()
     claimed = (
         IngestBatch.objects.filter(pk=batch_id, processed_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE))
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease))
         .update(claimed_at=now, fence=F("fence") + 1, attempts=F("attempts") + 1)
     )
     if not claimed:
@@ -341,10 +346,11 @@ def sweep(now: dt.datetime | None = None) -> int:
     from opsassure.alerting.tasks import alert_process_batch
 
     now = now or timezone.now()
+    claim_lease = lease()
     count = 0
     stuck = (
         IngestBatch.objects.filter(processed_at__isnull=True, received_at__lt=now - REDRIVE_AFTER)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE))
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease))
         .order_by("received_at")
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
