@@ -437,8 +437,13 @@ def _alert_group(customer: Customer) -> AlertGroup:
     now = timezone.now()
     title = f"group-{customer.code}-{next(_counter)}"
     group = AlertGroup.objects.create(
-        customer=customer, integration=integration, group_key=title, key_hash=title, title=title,
-        started_at=now, last_alert_at=now,
+        customer=customer,
+        integration=integration,
+        group_key=title,
+        key_hash=title,
+        title=title,
+        started_at=now,
+        last_alert_at=now,
     )
     return group
 
@@ -453,9 +458,17 @@ def _alert(world: World, customer: Customer) -> Sample:
     now = timezone.now()
     name = f"Alert{customer.code}{next(_counter)}"
     alert = Alert.objects.create(
-        integration=group.integration, customer=customer, fingerprint=name, status="firing",
-        alertname=name, summary=name, labels={"alertname": name}, starts_at=now, first_seen=now,
-        last_seen=now, group=group,
+        integration=group.integration,
+        customer=customer,
+        fingerprint=name,
+        status="firing",
+        alertname=name,
+        summary=name,
+        labels={"alertname": name},
+        starts_at=now,
+        first_seen=now,
+        last_seen=now,
+        group=group,
     )
     return Sample(alert, name)
 
@@ -464,8 +477,12 @@ def _silence(world: World, customer: Customer) -> Sample:
     now = timezone.now()
     comment = f"silence-{customer.code}-{next(_counter)}"
     silence = alerting_services.create_silence(
-        customer=customer, matchers_=['alertname="X"'], starts_at=now,
-        ends_at=now + datetime.timedelta(hours=1), comment=comment, actor=None,
+        customer=customer,
+        matchers_=['alertname="X"'],
+        starts_at=now,
+        ends_at=now + datetime.timedelta(hours=1),
+        comment=comment,
+        actor=None,
     )
     return Sample(silence, comment)
 
@@ -474,7 +491,10 @@ def _maintenance(world: World, customer: Customer) -> Sample:
     now = timezone.now()
     name = f"maintenance-{customer.code}-{next(_counter)}"
     window = alerting_services.create_maintenance_window(
-        name=name, customer=customer, matchers_=['alertname="X"'], starts_at=now,
+        name=name,
+        customer=customer,
+        matchers_=['alertname="X"'],
+        starts_at=now,
         ends_at=now + datetime.timedelta(hours=1),
     )
     return Sample(window, name)
@@ -488,7 +508,9 @@ def _routing_rule(world: World, customer: Customer) -> Sample:
 def _inhibition_rule(world: World, customer: Customer) -> Sample:
     name = f"inhibit-{customer.code}-{next(_counter)}"
     rule = InhibitionRule.objects.create(
-        customer=customer, name=name, source_matchers=['alertname="A"'],
+        customer=customer,
+        name=name,
+        source_matchers=['alertname="A"'],
         target_matchers=['alertname="B"'],
     )
     return Sample(rule, name)

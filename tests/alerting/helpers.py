@@ -34,7 +34,9 @@ def am_alert(
     return alert
 
 
-def am_payload(*alerts: dict[str, Any], group_key: str = '{}:{alertname="HighCPU"}') -> dict[str, Any]:
+def am_payload(
+    *alerts: dict[str, Any], group_key: str = '{}:{alertname="HighCPU"}'
+) -> dict[str, Any]:
     status = "firing" if any(a["status"] == "firing" for a in alerts) else "resolved"
     return {
         "version": "4",
@@ -51,7 +53,12 @@ def am_payload(*alerts: dict[str, Any], group_key: str = '{}:{alertname="HighCPU
 
 
 def post(
-    client: Client, integration: Integration, payload: Any, *, bearer: str = "", raw: bytes | None = None,
+    client: Client,
+    integration: Integration,
+    payload: Any,
+    *,
+    bearer: str = "",
+    raw: bytes | None = None,
     content_type: str = "application/json",
 ) -> Any:
     extra = {"HTTP_AUTHORIZATION": f"Bearer {bearer}"} if bearer else {}

@@ -56,7 +56,9 @@ def _wait(check: Callable[[], bool], timeout: float, what: str, log: Path) -> No
         except OperationalError:  # in-memory SQLite shared with the server thread: busy, retry
             pass
         time.sleep(0.25)
-    raise AssertionError(f"{what} within {timeout:.0f} s; alertmanager log:\n{log.read_text()[-3000:]}")
+    raise AssertionError(
+        f"{what} within {timeout:.0f} s; alertmanager log:\n{log.read_text()[-3000:]}"
+    )
 
 
 @pytest.fixture
@@ -97,6 +99,7 @@ def alertmanager(tmp_path: Path, live_server) -> Iterator[tuple[str, Integration
         )
     base = f"http://127.0.0.1:{port}"
     try:
+
         def ready() -> bool:
             try:
                 return httpx.get(f"{base}/-/ready", timeout=1).status_code == 200
@@ -118,7 +121,11 @@ def _alerts(ends: dt.datetime | None, starts: dt.datetime) -> list[dict[str, obj
     alerts = []
     for host in ("web-01", "web-02", "web-03"):
         alert: dict[str, object] = {
-            "labels": {"alertname": "InstanceDown", "instance": f"{host}:9100", "severity": "critical"},
+            "labels": {
+                "alertname": "InstanceDown",
+                "instance": f"{host}:9100",
+                "severity": "critical",
+            },
             "annotations": {"summary": f"{host} is down"},
             "startsAt": starts.isoformat(),
             "generatorURL": "http://prometheus:9090/graph",
@@ -129,7 +136,9 @@ def _alerts(ends: dt.datetime | None, starts: dt.datetime) -> list[dict[str, obj
     return alerts
 
 
-def test_alertmanager_webhook_end_to_end(alertmanager: tuple[str, Integration], tmp_path: Path) -> None:
+def test_alertmanager_webhook_end_to_end(
+    alertmanager: tuple[str, Integration], tmp_path: Path
+) -> None:
     base, integration = alertmanager
     log = tmp_path / "alertmanager.log"
     starts = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
@@ -137,7 +146,10 @@ def test_alertmanager_webhook_end_to_end(alertmanager: tuple[str, Integration], 
     assert response.status_code == 200, response.text
 
     def three_firing() -> bool:
-        return Alert.objects.filter(integration=integration, status="firing", pending=False).count() == 3
+        return (
+            Alert.objects.filter(integration=integration, status="firing", pending=False).count()
+            == 3
+        )
 
     _wait(three_firing, 30, "three firing alerts processed", log)
     group = AlertGroup.objects.get(integration=integration)
@@ -146,7 +158,9 @@ def test_alertmanager_webhook_end_to_end(alertmanager: tuple[str, Integration], 
     assert (group.state, group.firing_count, group.severity) == ("firing", 3, "critical")
     assert group.incident is not None
     assert group.incident.channel == "monitoring"
-    fingerprints = set(Alert.objects.filter(integration=integration).values_list("fingerprint", flat=True))
+    fingerprints = set(
+        Alert.objects.filter(integration=integration).values_list("fingerprint", flat=True)
+    )
     assert len(fingerprints) == 3
     assert all(len(fp) == 16 for fp in fingerprints)  # Alertmanager's fingerprints, not ours
 

@@ -46,7 +46,12 @@ def _env(data_dir: Path, extra: dict[str, str]) -> dict[str, str]:
 def _shell(env: dict[str, str], code: str, cwd: Path) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "opsassure", "manage", "shell", "-c", code],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout.strip().splitlines()[-1]
@@ -85,20 +90,44 @@ def test_kill_9_web_and_worker_loses_no_accepted_alert(tmp_path: Path) -> None:
         port = srv.free_port()
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "opsassure", "run", "--no-demo", "--host", srv.HOST, "--port", str(port)],
-                env=env, cwd=data_dir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "opsassure",
+                    "run",
+                    "--no-demo",
+                    "--host",
+                    srv.HOST,
+                    "--port",
+                    str(port),
+                ],
+                env=env,
+                cwd=data_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        server = srv.Server(process=process, port=port, data_dir=data_dir, log_path=log_path,
-                            started_at=time.monotonic())
+        server = srv.Server(
+            process=process,
+            port=port,
+            data_dir=data_dir,
+            log_path=log_path,
+            started_at=time.monotonic(),
+        )
         try:
             server.wait_for("/healthz")
-            token = _shell(env, (
-                "from opsassure.alerting.models import Integration; from opsassure.core.models import Customer; "
-                "c = Customer.objects.create(code='DUR', name='Durability'); "
-                "print(Integration.objects.create(name='dur', kind='alertmanager', customer=c, "
-                "rate_limit_per_minute=0, default_action='record').token)"
-            ), data_dir)
+            token = _shell(
+                env,
+                (
+                    "from opsassure.alerting.models import Integration; "
+                    "from opsassure.core.models import Customer; "
+                    "c = Customer.objects.create(code='DUR', name='Durability'); "
+                    "print(Integration.objects.create(name='dur', kind='alertmanager', customer=c, "
+                    "rate_limit_per_minute=0, default_action='record').token)"
+                ),
+                data_dir,
+            )
             url = f"{server.url}/api/v1/alerting/ingest/{token}/"
             accepted: set[str] = set()
             refused = [0]
@@ -112,11 +141,16 @@ def test_kill_9_web_and_worker_loses_no_accepted_alert(tmp_path: Path) -> None:
                         batch_no += 1
                         fps = [f"s{number}-b{batch_no}-a{i}" for i in range(BATCH)]
                         payload = {
-                            "version": "4", "groupKey": f"dur-{number}", "status": "firing",
+                            "version": "4",
+                            "groupKey": f"dur-{number}",
+                            "status": "firing",
                             "alerts": [
-                                {"status": "firing", "fingerprint": fp,
-                                 "labels": {"alertname": "Durability", "instance": fp},
-                                 "startsAt": "2026-11-27T08:00:00Z"}
+                                {
+                                    "status": "firing",
+                                    "fingerprint": fp,
+                                    "labels": {"alertname": "Durability", "instance": fp},
+                                    "startsAt": "2026-11-27T08:00:00Z",
+                                }
                                 for fp in fps
                             ],
                         }
@@ -150,7 +184,10 @@ def test_kill_9_web_and_worker_loses_no_accepted_alert(tmp_path: Path) -> None:
                 thread.join(timeout=30)
             seen = [" ".join(p.cmdline())[:100] for p in server.descendants()]
             assert all(any("gunicorn" in k or " web" in k for k in r) for r in kills), (kills, seen)
-            assert all(any("celery" in k or " worker" in k for k in r) for r in kills), (kills, seen)
+            assert all(any("celery" in k or " worker" in k for k in r) for r in kills), (
+                kills,
+                seen,
+            )
             assert len(accepted) >= BATCH * 10, f"too few accepted batches: {len(accepted)}"
             assert refused[0] >= 1, "the kills should have refused at least one request"
             server.wait_for("/healthz", timeout=120)
@@ -162,16 +199,21 @@ def test_kill_9_web_and_worker_loses_no_accepted_alert(tmp_path: Path) -> None:
                 f"fps = set(json.load(open({str(fp_file)!r}))); "
                 "rows = Alert.objects.filter(integration__name='dur'); "
                 "stored = set(rows.values_list('fingerprint', flat=True)); "
-                "done = set(rows.filter(pending=False, group__isnull=False).values_list('fingerprint', flat=True)); "
+                "done = set(rows.filter(pending=False, group__isnull=False)"
+                ".values_list('fingerprint', flat=True)); "
                 "print(json.dumps([len(fps - stored), len(fps - done)]))"
             )
             missing, unprocessed = json.loads(_shell(env, count_code, data_dir))
-            assert missing == 0, f"{missing} of {len(accepted)} acknowledged alerts are not in the database"
+            assert missing == 0, (
+                f"{missing} of {len(accepted)} acknowledged alerts are not in the database"
+            )
             deadline = time.monotonic() + 240
             while unprocessed and time.monotonic() < deadline:
                 time.sleep(5)
                 missing, unprocessed = json.loads(_shell(env, count_code, data_dir))
-            assert (missing, unprocessed) == (0, 0), f"still unprocessed: {unprocessed}\n{server.log()}"
+            assert (missing, unprocessed) == (0, 0), (
+                f"still unprocessed: {unprocessed}\n{server.log()}"
+            )
         finally:
             _, leftovers = server.stop()
             if leftovers:

@@ -11,7 +11,13 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 
 def test_alertmanager_firing_opens_group_and_incident(client: Client, am: Integration) -> None:
-    response = post(client, am, am_payload(am_alert(fingerprint="aa11"), am_alert(instance="web-02:9100", fingerprint="bb22")))
+    response = post(
+        client,
+        am,
+        am_payload(
+            am_alert(fingerprint="aa11"), am_alert(instance="web-02:9100", fingerprint="bb22")
+        ),
+    )
     assert response.status_code == 200, response.content
     assert response.json()["alerts"] == 2
     assert Alert.objects.count() == 2
@@ -31,7 +37,11 @@ def test_repeat_updates_same_row_and_resolve_closes(client: Client, am: Integrat
     alert = Alert.objects.get()
     assert alert.repeat_count == 1
     assert alert.cycle == 1
-    post(client, am, am_payload(am_alert(fingerprint="aa11", status="resolved", ends="2026-11-27T09:00:00Z")))
+    post(
+        client,
+        am,
+        am_payload(am_alert(fingerprint="aa11", status="resolved", ends="2026-11-27T09:00:00Z")),
+    )
     alert.refresh_from_db()
     assert alert.status == "resolved"
     group = AlertGroup.objects.get()
@@ -133,7 +143,9 @@ def test_body_over_limit_is_413(client: Client, am: Integration, settings) -> No
 def test_rate_limit_answers_429_with_retry_after(client: Client, am: Integration) -> None:
     am.rate_limit_per_minute = 2
     am.save()
-    codes = [post(client, am, am_payload(am_alert(instance=f"h{i}:1"))).status_code for i in range(3)]
+    codes = [
+        post(client, am, am_payload(am_alert(instance=f"h{i}:1"))).status_code for i in range(3)
+    ]
     assert codes == [200, 200, 429]
     refused = post(client, am, am_payload(am_alert(instance="h9:1")))
     assert refused.status_code == 429

@@ -50,7 +50,11 @@ def test_grafana_webhook(client: Client, world: World) -> None:
     }
     assert post(client, grafana, payload).status_code == 200
     alert = Alert.objects.get()
-    assert (alert.fingerprint, alert.summary, alert.severity) == ("c6eadffa33fcdf37", "Disk 95% full", "warning")
+    assert (alert.fingerprint, alert.summary, alert.severity) == (
+        "c6eadffa33fcdf37",
+        "Disk 95% full",
+        "warning",
+    )
     assert alert.starts_at.isoformat() == "2026-11-27T08:00:00.123456+00:00"
 
 
@@ -121,7 +125,11 @@ def test_n9e_callback(client: Client, world: World) -> None:
     n9e = _integration(world, "n9e")
     assert post(client, n9e, _n9e(False)).status_code == 200
     alert = Alert.objects.get()
-    assert (alert.severity, alert.labels["host"], alert.annotations["value"]) == ("critical", "web-02", "93.2")
+    assert (alert.severity, alert.labels["host"], alert.annotations["value"]) == (
+        "critical",
+        "web-02",
+        "93.2",
+    )
     assert post(client, n9e, [_n9e(True)]).status_code == 200
     alert.refresh_from_db()
     assert alert.status == "resolved"
@@ -130,7 +138,9 @@ def test_n9e_callback(client: Client, world: World) -> None:
 def _events(client: Client, body: dict[str, object]):  # type: ignore[no-untyped-def]
     with TestCase.captureOnCommitCallbacks(execute=True):
         return client.post(
-            "/api/v1/alerting/events/v2/enqueue", data=json.dumps(body), content_type="application/json"
+            "/api/v1/alerting/events/v2/enqueue",
+            data=json.dumps(body),
+            content_type="application/json",
         )
 
 
@@ -144,7 +154,11 @@ def test_events_v2_trigger_ack_resolve(client: Client, world: World) -> None:
     }
     response = _events(client, trigger)
     assert response.status_code == 202
-    assert response.json() == {"status": "success", "message": "Event processed", "dedup_key": "disk-db-01"}
+    assert response.json() == {
+        "status": "success",
+        "message": "Event processed",
+        "dedup_key": "disk-db-01",
+    }
     group = AlertGroup.objects.get()
     assert group.severity == "high"
     ack = {"routing_key": events.token, "event_action": "acknowledge", "dedup_key": "disk-db-01"}
@@ -160,7 +174,10 @@ def test_events_v2_trigger_ack_resolve(client: Client, world: World) -> None:
 
 def test_events_v2_generates_dedup_key_and_validates(client: Client, world: World) -> None:
     events = _integration(world, "events_v2")
-    body = {"event_action": "trigger", "payload": {"summary": "x", "source": "y", "severity": "info"}}
+    body = {
+        "event_action": "trigger",
+        "payload": {"summary": "x", "source": "y", "severity": "info"},
+    }
     response = post(client, events, body)
     assert response.status_code == 202
     assert len(response.json()["dedup_key"]) == 32

@@ -18,22 +18,34 @@ pytestmark = pytest.mark.django_db
 def _policy(world: World) -> EscalationPolicy:
     policy = EscalationPolicy.objects.create(team=world.team_a, name="Team A paging")
     EscalationPolicyStep.objects.create(
-        policy=policy, position=0, target=EscalationPolicyStep.Target.USER, user=world.engineer_a,
+        policy=policy,
+        position=0,
+        target=EscalationPolicyStep.Target.USER,
+        user=world.engineer_a,
         wait_minutes=5,
     )
     EscalationPolicyStep.objects.create(
-        policy=policy, position=1, target=EscalationPolicyStep.Target.USER, user=world.manager,
+        policy=policy,
+        position=1,
+        target=EscalationPolicyStep.Target.USER,
+        user=world.manager,
         wait_minutes=10,
     )
     return policy
 
 
-def test_rule_pages_and_resolution_stops_the_run(client: Client, world: World, am: Integration) -> None:
+def test_rule_pages_and_resolution_stops_the_run(
+    client: Client, world: World, am: Integration
+) -> None:
     RoutingRule.objects.create(name="page", action="incident", escalation_policy=_policy(world))
     post(client, am, am_payload(am_alert(fingerprint="p1")))
     group = AlertGroup.objects.get()
     run = EscalationRun.objects.get()
-    assert (run.source_type, run.source_id, run.ticket_id) == ("alerting.alertgroup", str(group.pk), group.incident_id)
+    assert (run.source_type, run.source_id, run.ticket_id) == (
+        "alerting.alertgroup",
+        str(group.pk),
+        group.incident_id,
+    )
     assert group.escalation_id == run.pk
     assert AlertEvent.objects.filter(group=group, kind="paged").count() == 1
     post(client, am, am_payload(am_alert(fingerprint="p1", status="resolved")))
@@ -42,7 +54,9 @@ def test_rule_pages_and_resolution_stops_the_run(client: Client, world: World, a
     assert run.resolved_via == "system"
 
 
-def test_oncall_acknowledgement_updates_the_group(client: Client, world: World, am: Integration) -> None:
+def test_oncall_acknowledgement_updates_the_group(
+    client: Client, world: World, am: Integration
+) -> None:
     RoutingRule.objects.create(name="page", action="incident", escalation_policy=_policy(world))
     post(client, am, am_payload(am_alert(fingerprint="p2")))
     run = EscalationRun.objects.get()
@@ -54,7 +68,9 @@ def test_oncall_acknowledgement_updates_the_group(client: Client, world: World, 
     assert AlertEvent.objects.filter(group=group, kind="acknowledged").count() == 1
 
 
-def test_group_acknowledged_in_api_acknowledges_the_run(client: Client, world: World, am: Integration) -> None:
+def test_group_acknowledged_in_api_acknowledges_the_run(
+    client: Client, world: World, am: Integration
+) -> None:
     from tests.conftest import api_as
 
     RoutingRule.objects.create(name="page", action="incident", escalation_policy=_policy(world))
@@ -84,4 +100,9 @@ def test_destination_notified_on_open_and_resolve_but_held_while_flapping(
     ]
     post(client, am, am_payload(am_alert(fingerprint="d1", status="resolved")))
     assert Notification.objects.count() == 2
-    assert Notification.objects.filter(source_type="alerting.alertgroup", source_id=str(group.pk)).count() == 2
+    assert (
+        Notification.objects.filter(
+            source_type="alerting.alertgroup", source_id=str(group.pk)
+        ).count()
+        == 2
+    )

@@ -44,4 +44,12 @@ class AlertFilterSet(ScopedFilterSet):
 
     class Meta:
         model = Alert
-        fields = ["status", "severity", "suppressed", "customer", "integration", "group", "fingerprint"]
+        fields = [
+            "status",
+            "severity",
+            "suppressed",
+            "customer",
+            "integration",
+            "group",
+            "fingerprint",
+        ]

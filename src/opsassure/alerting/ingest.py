@@ -96,10 +96,12 @@ _COLUMNS = (
 )
 
 
-def _upsert_firing(integration: Integration, batch_id: int, alerts: Sequence[AlertIn], now: Any) -> None:
+def _upsert_firing(
+    integration: Integration, batch_id: int, alerts: Sequence[AlertIn], now: Any
+) -> None:
     j = _json_placeholder()
     row = (
-        f"(%s, %s, %s, (SELECT COALESCE(MAX(c.cycle), 0) + 1 FROM {ALERT_TABLE} c "
+        f"(%s, %s, %s, (SELECT COALESCE(MAX(c.cycle), 0) + 1 FROM {ALERT_TABLE} c "  # noqa: S608
         "WHERE c.integration_id = %s AND c.fingerprint = %s), 'firing', '', TRUE, %s, %s, %s, "
         f"%s, {j}, {j}, %s, NULL, %s, %s, 0, %s, FALSE, {j})"
     )
@@ -157,10 +159,7 @@ def _apply_resolved(
                 "last_seen = %s, batch_id = %s, "
                 "pending = CASE WHEN processed_status = 'resolved' THEN FALSE ELSE TRUE END "
                 "WHERE integration_id = %s AND fingerprint = %s AND status = 'firing'",
-                [
-                    [_dt(a.ends_at), now, batch_id, integration.pk, a.fingerprint]
-                    for a in updates
-                ],
+                [[_dt(a.ends_at), now, batch_id, integration.pk, a.fingerprint] for a in updates],
             )
     if fresh:
         j = _json_placeholder()
@@ -196,7 +195,9 @@ def _apply_resolved(
                 )
 
 
-def accept(integration: Integration, parsed: ParsedBatch, *, now: dt.datetime | None = None) -> IngestBatch:
+def accept(
+    integration: Integration, parsed: ParsedBatch, *, now: dt.datetime | None = None
+) -> IngestBatch:
     """Commit the batch and its alerts; the worker is told after the commit."""
     from opsassure.alerting.tasks import alert_process_batch
 

@@ -69,7 +69,9 @@ def notify_group(group: AlertGroup, rule: RoutingRule | None, *, resolved: bool 
     return 1
 
 
-def start(group: AlertGroup, incident: Ticket | None, policy: EscalationPolicy | None) -> EscalationRun | None:
+def start(
+    group: AlertGroup, incident: Ticket | None, policy: EscalationPolicy | None
+) -> EscalationRun | None:
     """Start paging ``policy`` for ``group`` (idempotent per group in oncall); None if held."""
     if group.flapping or policy is None:
         return None

@@ -356,8 +356,9 @@ def _n9e_event(raw: Any, index: int, now: dt.datetime) -> AlertIn:
     if raw.get("target_ident"):
         labels.setdefault("ident", _text(raw["target_ident"]))
         labels.setdefault("host", _text(raw["target_ident"]))
-    severity = N9E_SEVERITY.get(raw.get("severity") if isinstance(raw.get("severity"), int) else 0)
-    severity = severity or severity_of(raw.get("severity"))
+    raw_severity = raw.get("severity")
+    severity = N9E_SEVERITY.get(raw_severity) if isinstance(raw_severity, int) else None
+    severity = severity or severity_of(raw_severity)
     labels.setdefault("severity", severity)
     recovered = bool(raw.get("is_recovered"))
     annotations = _string_map(raw.get("annotations"), f"{where}.annotations")
@@ -366,10 +367,14 @@ def _n9e_event(raw: Any, index: int, now: dt.datetime) -> AlertIn:
     if raw.get("trigger_value") not in (None, ""):
         annotations.setdefault("value", _text(raw["trigger_value"]))
     starts_at = (
-        parse_time(raw.get("first_trigger_time") or raw.get("trigger_time"), f"{where}.trigger_time")
+        parse_time(
+            raw.get("first_trigger_time") or raw.get("trigger_time"), f"{where}.trigger_time"
+        )
         or now
     )
-    ends_at = parse_time(raw.get("last_eval_time"), f"{where}.last_eval_time") if recovered else None
+    ends_at = (
+        parse_time(raw.get("last_eval_time"), f"{where}.last_eval_time") if recovered else None
+    )
     return AlertIn(
         fingerprint=_fingerprint(raw["hash"], labels),
         status="resolved" if recovered else "firing",
@@ -466,9 +471,7 @@ def parse_events_v2(payload: Any, now: dt.datetime) -> ParsedBatch:
         generator_url=generator[:1000],
         severity=severity,
     )
-    return ParsedBatch(
-        alerts=[alert], reply=reply, reply_status=202, meta={"event_action": action}
-    )
+    return ParsedBatch(alerts=[alert], reply=reply, reply_status=202, meta={"event_action": action})
 
 
 PARSERS: dict[str, Callable[[Any, dt.datetime], ParsedBatch]] = {

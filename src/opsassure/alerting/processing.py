@@ -148,13 +148,24 @@ class Processor:
         )
         if alert.status == "firing":
             kind = AlertEvent.Kind.SUPPRESSED if alert.suppressed else AlertEvent.Kind.FIRED
-            event(kind, group=group, alert=alert, at=alert.starts_at, message=alert.summary,
-                  data=alert.suppressed_by or {})
+            event(
+                kind,
+                group=group,
+                alert=alert,
+                at=alert.starts_at,
+                message=alert.summary,
+                data=alert.suppressed_by or {},
+            )
             if group is not None:
                 self._check_flapping(group, alert)
         else:
-            event(AlertEvent.Kind.RESOLVED, group=group, alert=alert,
-                  at=alert.ends_at or self.now, message=alert.summary)
+            event(
+                AlertEvent.Kind.RESOLVED,
+                group=group,
+                alert=alert,
+                at=alert.ends_at or self.now,
+                message=alert.summary,
+            )
         if group is not None:
             refresh_group(group, self.now)
         return True
@@ -164,7 +175,9 @@ class Processor:
         alert.ci_id = ci_id
         if alert.customer_id is None and ci_id is not None:
             alert.customer_id = (
-                ConfigurationItem.objects.filter(pk=ci_id).values_list("customer_id", flat=True).first()
+                ConfigurationItem.objects.filter(pk=ci_id)
+                .values_list("customer_id", flat=True)
+                .first()
             )
 
     def _group_for(self, alert: Alert) -> AlertGroup:
@@ -208,9 +221,10 @@ class Processor:
             return
         since = self.now - dt.timedelta(minutes=integration.flap_window_minutes)
         history = Alert.objects.filter(integration=integration, fingerprint=alert.fingerprint)
-        changes = history.filter(starts_at__gte=since).count() + history.filter(
-            ends_at__gte=since
-        ).count()
+        changes = (
+            history.filter(starts_at__gte=since).count()
+            + history.filter(ends_at__gte=since).count()
+        )
         if changes >= integration.flap_changes:
             AlertGroup.objects.filter(pk=group.pk).update(flapping=True)
             group.flapping = True
@@ -227,8 +241,10 @@ class Processor:
 def refresh_group(group: AlertGroup, now: dt.datetime) -> None:
     """Recount the group's alerts and move its state; route, resolve as needed (locked)."""
     group = AlertGroup.objects.select_for_update().select_related("integration").get(pk=group.pk)
-    rows = Alert.objects.filter(group=group).values("status", "suppressed", "severity").annotate(
-        n=Count("id")
+    rows = (
+        Alert.objects.filter(group=group)
+        .values("status", "suppressed", "severity")
+        .annotate(n=Count("id"))
     )
     total = firing = active = 0
     severity_rank = 9
@@ -355,7 +371,7 @@ def sweep(now: dt.datetime | None = None) -> int:
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
     for batch_id in stuck:
-        alert_process_batch.apply_async(args=[batch_id])
+        alert_process_batch.apply_async(args=(batch_id,))
         count += 1
     count += _release_suppressed(now)
     count += _settle_flapping(now)
@@ -379,8 +395,13 @@ def _release_suppressed(now: dt.datetime) -> int:
             if not updated:
                 continue
             group = alert.group
-            event(AlertEvent.Kind.UNSUPPRESSED, group=group, alert=alert, at=now,
-                  message=alert.summary)
+            event(
+                AlertEvent.Kind.UNSUPPRESSED,
+                group=group,
+                alert=alert,
+                at=now,
+                message=alert.summary,
+            )
             if group is not None:
                 refresh_group(group, now)
             released += 1
@@ -390,9 +411,11 @@ def _release_suppressed(now: dt.datetime) -> int:
 def _settle_flapping(now: dt.datetime) -> int:
     """A flapping group whose alerts stopped changing for a whole window is routed normally."""
     settled = 0
-    for group in AlertGroup.objects.filter(is_open=True, flapping=True).select_related(
-        "integration"
-    ).order_by("pk")[:SWEEP_LIMIT]:
+    for group in (
+        AlertGroup.objects.filter(is_open=True, flapping=True)
+        .select_related("integration")
+        .order_by("pk")[:SWEEP_LIMIT]
+    ):
         window = dt.timedelta(minutes=group.integration.flap_window_minutes)
         fingerprints = group.alerts.values_list("fingerprint", flat=True)
         recent = Alert.objects.filter(

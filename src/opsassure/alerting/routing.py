@@ -90,8 +90,12 @@ def route(group: AlertGroup, now: dt.datetime) -> None:
         data={"rule": rule.pk if rule else None, "action": action},
     )
     if action == RoutingAction.DROP:
-        event(AlertEvent.Kind.DROPPED, group=group, at=now,
-              message=rule.name if rule is not None else "")
+        event(
+            AlertEvent.Kind.DROPPED,
+            group=group,
+            at=now,
+            message=rule.name if rule is not None else "",
+        )
         return
     incident = None
     if action in (RoutingAction.INCIDENT, RoutingAction.ATTACH):
@@ -99,14 +103,23 @@ def route(group: AlertGroup, now: dt.datetime) -> None:
     if action == DefaultAction.RECORD:
         return
     if paging.notify_group(group, rule):
-        event(AlertEvent.Kind.NOTIFIED, group=group, at=now,
-              message=str(rule.destination) if rule and rule.destination else "")
+        event(
+            AlertEvent.Kind.NOTIFIED,
+            group=group,
+            at=now,
+            message=str(rule.destination) if rule and rule.destination else "",
+        )
     policy = rule.escalation_policy if rule is not None else None
     if policy is not None:
         run = paging.start(group, incident, policy)
         if run is not None:
-            event(AlertEvent.Kind.PAGED, group=group, at=now, message=str(policy),
-                  data={"run": getattr(run, "pk", None)})
+            event(
+                AlertEvent.Kind.PAGED,
+                group=group,
+                at=now,
+                message=str(policy),
+                data={"run": getattr(run, "pk", None)},
+            )
 
 
 def _team_for(group: AlertGroup, rule: RoutingRule | None) -> Any:
@@ -130,13 +143,17 @@ def open_incident(
     if group.incident_id is not None:
         return group.incident
     if group.customer is None:
-        event(AlertEvent.Kind.ERROR, group=group, at=now,
-              message="No customer: the integration is provider-wide and no CI matched.")
+        event(
+            AlertEvent.Kind.ERROR,
+            group=group,
+            at=now,
+            message="No customer: the integration is provider-wide and no CI matched.",
+        )
         return None
     if attach and group.ci_id is not None:
         existing = (
             Ticket.objects.filter(
-                customer_id=group.customer_id,
+                customer=group.customer,
                 channel=Channel.MONITORING,
                 status__in=OPEN_STATUSES,
                 cis=group.ci_id,
@@ -175,8 +192,13 @@ def open_incident(
         return None
     group.incident = ticket
     group.save(update_fields=["incident", "updated_at"])
-    event(AlertEvent.Kind.INCIDENT_OPENED, group=group, at=now, message=ticket.number,
-          data={"ticket": ticket.pk, "priority": priority})
+    event(
+        AlertEvent.Kind.INCIDENT_OPENED,
+        group=group,
+        at=now,
+        message=ticket.number,
+        data={"ticket": ticket.pk, "priority": priority},
+    )
     return ticket
 
 

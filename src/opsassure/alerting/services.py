@@ -51,8 +51,14 @@ def acknowledge_group(group: AlertGroup, *, user: User | None, via: str = "ui") 
         if not updated:
             return False
         group.refresh_from_db()
-        event(AlertEvent.Kind.ACKNOWLEDGED, group=group, at=now, actor=user,
-              message=via, data={"via": via})
+        event(
+            AlertEvent.Kind.ACKNOWLEDGED,
+            group=group,
+            at=now,
+            actor=user,
+            message=via,
+            data={"via": via},
+        )
     if via != "oncall" and user is not None:
         _acknowledge_runs(group, user, via)
     return True
@@ -232,7 +238,9 @@ def send_test_alert(integration: Integration, *, user: User | None) -> Any:
         fingerprint=f"test-{secrets.token_hex(8)}",
         status="firing",
         labels=labels,
-        annotations={"summary": _("Test alert sent from OpsAssure by %(user)s") % {"user": user or "system"}},
+        annotations={
+            "summary": _("Test alert sent from OpsAssure by %(user)s") % {"user": user or "system"}
+        },
         starts_at=now,
         ends_at=None,
         severity="info",

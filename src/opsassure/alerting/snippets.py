@@ -52,14 +52,14 @@ def snippet(kind: str, url: str, bearer: bool) -> str:
     token = "<your bearer token>"
     if kind == "alertmanager":
         auth = (
-            f"        http_config:\n          authorization:\n            credentials: \"{token}\"\n"
+            f'        http_config:\n          authorization:\n            credentials: "{token}"\n'
             if bearer
             else ""
         )
         return (
             "route:\n  receiver: opsassure\n  group_wait: 30s\n  group_interval: 5m\n"
             "  repeat_interval: 4h\nreceivers:\n  - name: opsassure\n    webhook_configs:\n"
-            f"      - url: \"{url}\"\n        send_resolved: true\n        max_alerts: 0\n{auth}"
+            f'      - url: "{url}"\n        send_resolved: true\n        max_alerts: 0\n{auth}'
         )
     if kind == "grafana":
         lines = [
@@ -68,7 +68,10 @@ def snippet(kind: str, url: str, bearer: bool) -> str:
             "HTTP Method: POST",
         ]
         if bearer:
-            lines += ["Authorization header scheme: Bearer", f"Authorization header credentials: {token}"]
+            lines += [
+                "Authorization header scheme: Bearer",
+                f"Authorization header credentials: {token}",
+            ]
         return "\n".join(lines)
     if kind == "zabbix":
         params = "\n".join(

@@ -130,9 +130,7 @@ def _same_customer(rule_customer: int | None, alert_customer: int | None) -> boo
     return rule_customer is None or rule_customer == alert_customer
 
 
-def _matches(
-    texts: list[str], ci_ids: set[int], labels: dict[str, str], ci_id: int | None
-) -> bool:
+def _matches(texts: list[str], ci_ids: set[int], labels: dict[str, str], ci_id: int | None) -> bool:
     """CIs (if any) and matchers (if any) must both hold; an entry with neither matches nothing."""
     if not texts and not ci_ids:
         return False

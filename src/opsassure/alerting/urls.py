@@ -11,7 +11,9 @@ urlpatterns = [
     path("alerts/", views.AlertListView.as_view(), name="alert-list"),
     path("integrations/", views.IntegrationListView.as_view(), name="integration-list"),
     path("integrations/new/", views.integration_create, name="integration-create"),
-    path("integrations/<int:pk>/", views.IntegrationDetailView.as_view(), name="integration-detail"),
+    path(
+        "integrations/<int:pk>/", views.IntegrationDetailView.as_view(), name="integration-detail"
+    ),
     path("integrations/<int:pk>/test/", views.integration_test, name="integration-test"),
     path("integrations/<int:pk>/revoke/", views.integration_revoke, name="integration-revoke"),
     path("silences/", views.SilenceListView.as_view(), name="silence-list"),

@@ -77,21 +77,35 @@ class GroupDetailView(ScopedDetailView):
     template_name = "alerting/group_detail.html"
 
     def get_queryset(self) -> QuerySet[AlertGroup]:
-        return super().get_queryset().select_related(
-            "customer", "ci", "incident", "integration", "service", "owner_team", "routing_rule",
-            "acknowledged_by",
+        return (
+            super()
+            .get_queryset()
+            .select_related(
+                "customer",
+                "ci",
+                "incident",
+                "integration",
+                "service",
+                "owner_team",
+                "routing_rule",
+                "acknowledged_by",
+            )
         )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         group: AlertGroup = self.object
-        context["alerts"] = group.alerts.select_related("ci").order_by("status", "-last_seen", "pk")[:200]
+        context["alerts"] = group.alerts.select_related("ci").order_by(
+            "status", "-last_seen", "pk"
+        )[:200]
         context["events"] = group.events.select_related("actor").order_by("at", "id")[:500]
         from opsassure.notify.services import for_source
 
         context["notifications"] = for_source(group)[:100]
-        context["can_ack"] = group.is_open and group.acknowledged_at is None and self.request.user.has_perm(
-            "alerting.change_alertgroup"
+        context["can_ack"] = (
+            group.is_open
+            and group.acknowledged_at is None
+            and self.request.user.has_perm("alerting.change_alertgroup")
         )
         return context
 
@@ -161,10 +175,12 @@ class IntegrationDetailView(ScopedDetailView):
             url_pd = self.request.build_absolute_uri(reverse("alerting-events-v2"))
             context["pd_url"] = url_pd
         context["ingest_url"] = url
-        context["snippet"] = snippets.snippet(integration.kind, url, bool(integration.bearer_token_hash))
-        context["recent_groups"] = (
-            integration.groups.select_related("customer").order_by("-last_alert_at", "-id")[:10]
+        context["snippet"] = snippets.snippet(
+            integration.kind, url, bool(integration.bearer_token_hash)
         )
+        context["recent_groups"] = integration.groups.select_related("customer").order_by(
+            "-last_alert_at", "-id"
+        )[:10]
         context["can_change"] = self.request.user.has_perm("alerting.change_integration")
         return context
 
@@ -177,8 +193,12 @@ def integration_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         integration = services.create_integration(
-            name=data["name"], kind=data["kind"], customer=data["customer"], actor=user,
-            bearer_token=data["bearer_token"], rate_limit_per_minute=data["rate_limit_per_minute"],
+            name=data["name"],
+            kind=data["kind"],
+            customer=data["customer"],
+            actor=user,
+            bearer_token=data["bearer_token"],
+            rate_limit_per_minute=data["rate_limit_per_minute"],
             group_by=data["group_by"],
         )
         messages.success(request, _("Integration created. Paste its URL into the sender."))
@@ -196,7 +216,9 @@ def integration_test(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         user: Any = request.user
         services.send_test_alert(integration, user=user)
-        messages.success(request, _("Test alert sent; it appears in the alert list within seconds."))
+        messages.success(
+            request, _("Test alert sent; it appears in the alert list within seconds.")
+        )
     return HttpResponseRedirect(integration.get_absolute_url())
 
 
@@ -241,8 +263,12 @@ def silence_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.create_silence(
-                customer=data["customer"], matchers_=data["matchers"], cis=data["cis"],
-                starts_at=data["starts_at"], ends_at=data["ends_at"], comment=data["comment"],
+                customer=data["customer"],
+                matchers_=data["matchers"],
+                cis=data["cis"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                comment=data["comment"],
                 actor=user,
             )
         except services.AlertingError as error:
@@ -280,18 +306,30 @@ def maintenance_create(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     start = timezone.localtime().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
     form = MaintenanceWindowForm(
-        request.POST or None, user=user,
-        initial={"starts_at": start, "ends_at": start + dt.timedelta(hours=2), "include_dependents": True},
+        request.POST or None,
+        user=user,
+        initial={
+            "starts_at": start,
+            "ends_at": start + dt.timedelta(hours=2),
+            "include_dependents": True,
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.create_maintenance_window(
-                name=data["name"], customer=data["customer"], cis=data["cis"],
-                matchers_=data["matchers"], include_dependents=data["include_dependents"],
-                starts_at=data["starts_at"], ends_at=data["ends_at"], recurrence=data["recurrence"],
-                weekdays=data["weekdays"], time_zone=data["time_zone"],
-                repeat_until=data["repeat_until"], actor=user,
+                name=data["name"],
+                customer=data["customer"],
+                cis=data["cis"],
+                matchers_=data["matchers"],
+                include_dependents=data["include_dependents"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                recurrence=data["recurrence"],
+                weekdays=data["weekdays"],
+                time_zone=data["time_zone"],
+                repeat_until=data["repeat_until"],
+                actor=user,
             )
         except services.AlertingError as error:
             for name, problem in error.fields.items():
@@ -299,7 +337,9 @@ def maintenance_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Maintenance window created."))
             return HttpResponseRedirect(reverse("alerting:maintenance-list"))
-    return render(request, "alerting/form.html", {"form": form, "title": _("New maintenance window")})
+    return render(
+        request, "alerting/form.html", {"form": form, "title": _("New maintenance window")}
+    )
 
 
 @login_required
@@ -316,11 +356,14 @@ def calendar_week(request: HttpRequest) -> HttpResponse:
     first = dt.datetime.combine(days[0], dt.time(), tzinfo=zone)
     last = first + dt.timedelta(days=7)
     windows = list(
-        scoped(MaintenanceWindow, request.user).filter(starts_at__lt=last).select_related("customer")
+        scoped(MaintenanceWindow, request.user)
+        .filter(starts_at__lt=last)
+        .select_related("customer")
         .order_by("starts_at", "pk")[:200]
     )
     silences = list(
-        scoped(Silence, request.user).filter(starts_at__lt=last, ends_at__gt=first)
+        scoped(Silence, request.user)
+        .filter(starts_at__lt=last, ends_at__gt=first)
         .order_by("starts_at", "pk")[:200]
     )
     grid: list[dict[str, Any]] = []

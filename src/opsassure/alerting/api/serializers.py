@@ -29,9 +29,12 @@ class CustomerOwnedSerializer(ScopedModelSerializer):
         user = getattr(request, "user", None)
         if user is None:
             return attrs
-        if self.instance is not None and "customer" in attrs:
-            if attrs["customer"] != self.instance.customer:
-                raise serializers.ValidationError({"customer": [_("The customer cannot change.")]})
+        if (
+            self.instance is not None
+            and "customer" in attrs
+            and attrs["customer"] != self.instance.customer
+        ):
+            raise serializers.ValidationError({"customer": [_("The customer cannot change.")]})
         if self.instance is None:
             customer = attrs.get("customer")
             if user.customer_id is not None:
@@ -58,7 +61,10 @@ def _validated_matchers(value: Any) -> list[str]:
 class IntegrationSerializer(CustomerOwnedSerializer):
     ingest_url = serializers.SerializerMethodField()
     bearer_token = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=200,
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=200,
         help_text="Optional; stored as its SHA-256 only.",
     )
     has_bearer_token = serializers.SerializerMethodField()
@@ -66,9 +72,22 @@ class IntegrationSerializer(CustomerOwnedSerializer):
     class Meta:
         model = Integration
         fields = [
-            "id", "customer", "name", "kind", "enabled", "revoked_at", "rate_limit_per_minute",
-            "group_by", "default_action", "flap_changes", "flap_window_minutes",
-            "last_received_at", "ingest_url", "bearer_token", "has_bearer_token", "created_at",
+            "id",
+            "customer",
+            "name",
+            "kind",
+            "enabled",
+            "revoked_at",
+            "rate_limit_per_minute",
+            "group_by",
+            "default_action",
+            "flap_changes",
+            "flap_window_minutes",
+            "last_received_at",
+            "ingest_url",
+            "bearer_token",
+            "has_bearer_token",
+            "created_at",
         ]
         read_only_fields = ["revoked_at", "last_received_at", "created_at"]
 
@@ -105,9 +124,26 @@ class AlertSerializer(ScopedModelSerializer):
     class Meta:
         model = Alert
         fields = [
-            "id", "integration", "customer", "fingerprint", "cycle", "status", "alertname",
-            "summary", "severity", "labels", "annotations", "starts_at", "ends_at", "first_seen",
-            "last_seen", "repeat_count", "generator_url", "group", "ci", "suppressed",
+            "id",
+            "integration",
+            "customer",
+            "fingerprint",
+            "cycle",
+            "status",
+            "alertname",
+            "summary",
+            "severity",
+            "labels",
+            "annotations",
+            "starts_at",
+            "ends_at",
+            "first_seen",
+            "last_seen",
+            "repeat_count",
+            "generator_url",
+            "group",
+            "ci",
+            "suppressed",
             "suppressed_by",
         ]
         read_only_fields = fields
@@ -117,10 +153,29 @@ class AlertGroupSerializer(ScopedModelSerializer):
     class Meta:
         model = AlertGroup
         fields = [
-            "id", "customer", "integration", "group_key", "title", "state", "is_open", "severity",
-            "labels", "ci", "service", "owner_team", "incident", "routing_rule", "action",
-            "flapping", "firing_count", "alert_count", "started_at", "last_alert_at",
-            "acknowledged_at", "acknowledged_by", "resolved_at",
+            "id",
+            "customer",
+            "integration",
+            "group_key",
+            "title",
+            "state",
+            "is_open",
+            "severity",
+            "labels",
+            "ci",
+            "service",
+            "owner_team",
+            "incident",
+            "routing_rule",
+            "action",
+            "flapping",
+            "firing_count",
+            "alert_count",
+            "started_at",
+            "last_alert_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
         ]
         read_only_fields = fields
 
@@ -136,8 +191,20 @@ class RoutingRuleSerializer(CustomerOwnedSerializer):
     class Meta:
         model = RoutingRule
         fields = [
-            "id", "customer", "integration", "name", "position", "enabled", "matchers",
-            "severities", "ci", "action", "priority_map", "auto_resolve", "team", "destination",
+            "id",
+            "customer",
+            "integration",
+            "name",
+            "position",
+            "enabled",
+            "matchers",
+            "severities",
+            "ci",
+            "action",
+            "priority_map",
+            "auto_resolve",
+            "team",
+            "destination",
         ]
 
     def validate_matchers(self, value: Any) -> list[str]:
@@ -161,7 +228,16 @@ class RoutingRuleSerializer(CustomerOwnedSerializer):
 class SilenceSerializer(CustomerOwnedSerializer):
     class Meta:
         model = Silence
-        fields = ["id", "customer", "matchers", "cis", "starts_at", "ends_at", "comment", "created_by"]
+        fields = [
+            "id",
+            "customer",
+            "matchers",
+            "cis",
+            "starts_at",
+            "ends_at",
+            "comment",
+            "created_by",
+        ]
         read_only_fields = ["created_by"]
 
     def validate_matchers(self, value: Any) -> list[str]:
@@ -184,9 +260,21 @@ class MaintenanceWindowSerializer(CustomerOwnedSerializer):
     class Meta:
         model = MaintenanceWindow
         fields = [
-            "id", "customer", "name", "matchers", "cis", "include_dependents", "starts_at",
-            "ends_at", "time_zone", "recurrence", "weekdays", "repeat_until", "source_type",
-            "source_id", "created_by",
+            "id",
+            "customer",
+            "name",
+            "matchers",
+            "cis",
+            "include_dependents",
+            "starts_at",
+            "ends_at",
+            "time_zone",
+            "recurrence",
+            "weekdays",
+            "repeat_until",
+            "source_type",
+            "source_id",
+            "created_by",
         ]
         read_only_fields = ["source_type", "source_id", "created_by"]
 
@@ -194,7 +282,9 @@ class MaintenanceWindowSerializer(CustomerOwnedSerializer):
         return _validated_matchers(value)
 
     def validate_weekdays(self, value: Any) -> list[int]:
-        if not isinstance(value, list) or not all(isinstance(d, int) and 0 <= d <= 6 for d in value):
+        if not isinstance(value, list) or not all(
+            isinstance(d, int) and 0 <= d <= 6 for d in value
+        ):
             raise serializers.ValidationError(_("Weekdays are 0 (Monday) to 6 (Sunday)."))
         return value
 
@@ -223,7 +313,15 @@ class MaintenanceWindowSerializer(CustomerOwnedSerializer):
 class InhibitionRuleSerializer(CustomerOwnedSerializer):
     class Meta:
         model = InhibitionRule
-        fields = ["id", "customer", "name", "enabled", "source_matchers", "target_matchers", "equal"]
+        fields = [
+            "id",
+            "customer",
+            "name",
+            "enabled",
+            "source_matchers",
+            "target_matchers",
+            "equal",
+        ]
 
     def validate_source_matchers(self, value: Any) -> list[str]:
         return _validated_matchers(value)

@@ -23,6 +23,7 @@ from opsassure.alerting.models import (
 )
 from opsassure.core.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
 from opsassure.core.api.pagination import StableCursorPagination
+from opsassure.core.auth import request_user
 
 
 class ChangePermission(permissions.BasePermission):
@@ -51,10 +52,12 @@ class IntegrationViewSet(ScopedModelViewSet):
         return Response(self.get_serializer(integration).data)
 
     @extend_schema(request=None, responses={202: s.AlertSerializer(many=True)})
-    @action(detail=True, methods=["post"], url_path="test-alert", permission_classes=[ChangePermission])
+    @action(
+        detail=True, methods=["post"], url_path="test-alert", permission_classes=[ChangePermission]
+    )
     def test_alert(self, request: Request, pk: str | None = None) -> Response:
         integration = self.get_object()
-        batch = services.send_test_alert(integration, user=request.user)
+        batch = services.send_test_alert(integration, user=request_user(request))
         alerts = Alert.objects.filter(batch=batch).order_by("pk")
         return Response(s.AlertSerializer(alerts, many=True).data, status=status.HTTP_202_ACCEPTED)
 
@@ -80,7 +83,7 @@ class AlertGroupViewSet(ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
         group = self.get_object()
-        services.acknowledge_group(group, user=request.user, via="api")
+        services.acknowledge_group(group, user=request_user(request), via="api")
         group.refresh_from_db()
         return Response(self.get_serializer(group).data)
 
@@ -132,4 +135,3 @@ class InhibitionRuleViewSet(ScopedModelViewSet):
     queryset = InhibitionRule.objects.order_by("name", "id")
     serializer_class = s.InhibitionRuleSerializer
     filterset_fields = ["customer", "enabled"]
-

@@ -183,7 +183,7 @@ class IngestBatch(models.Model):
 
 
 class RateWindow(models.Model):
-    """A fixed one-minute window of requests per integration (cheap, shared by all web processes)."""
+    """A fixed one-minute window of requests per integration, shared by all web processes."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
     window_start = models.DateTimeField()
@@ -196,3 +196,6 @@ class RateWindow(models.Model):
                 name="%(app_label)s_%(class)s_unique_integration_window",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.integration_id} {self.window_start:%H:%M} {self.count}"

@@ -53,7 +53,9 @@ class RoutingRule(AuditedModel):
     name = models.CharField(_("name"), max_length=200)
     position = models.PositiveIntegerField(_("order"), default=100)
     enabled = models.BooleanField(_("enabled"), default=True)
-    matchers = models.JSONField(_("label matchers"), default=list, blank=True, help_text=MATCHERS_HELP)
+    matchers = models.JSONField(
+        _("label matchers"), default=list, blank=True, help_text=MATCHERS_HELP
+    )
     severities = models.JSONField(
         _("severities"), default=list, blank=True, help_text=_("Empty: any severity.")
     )
@@ -132,9 +134,14 @@ class Silence(AuditedModel):
         related_name="+",
         verbose_name=_("customer"),
     )
-    matchers = models.JSONField(_("label matchers"), default=list, blank=True, help_text=MATCHERS_HELP)
+    matchers = models.JSONField(
+        _("label matchers"), default=list, blank=True, help_text=MATCHERS_HELP
+    )
     cis = models.ManyToManyField(
-        "cmdb.ConfigurationItem", blank=True, related_name="+", verbose_name=_("configuration items")
+        "cmdb.ConfigurationItem",
+        blank=True,
+        related_name="+",
+        verbose_name=_("configuration items"),
     )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
@@ -191,9 +198,14 @@ class MaintenanceWindow(AuditedModel):
         verbose_name=_("customer"),
     )
     name = models.CharField(_("name"), max_length=200)
-    matchers = models.JSONField(_("label matchers"), default=list, blank=True, help_text=MATCHERS_HELP)
+    matchers = models.JSONField(
+        _("label matchers"), default=list, blank=True, help_text=MATCHERS_HELP
+    )
     cis = models.ManyToManyField(
-        "cmdb.ConfigurationItem", blank=True, related_name="+", verbose_name=_("configuration items")
+        "cmdb.ConfigurationItem",
+        blank=True,
+        related_name="+",
+        verbose_name=_("configuration items"),
     )
     include_dependents = models.BooleanField(
         _("also suppress dependent CIs"),
