@@ -56,6 +56,7 @@ from opsassure.cmdb.models import (
 )
 from opsassure.core import audit
 from opsassure.core.models import ApiToken, AuditEvent, Customer, CustomerContact, Team, User
+from opsassure.notify.models import Destination, Notification, NotificationRule
 from opsassure.servicedesk.models import (
     Attachment,
     Escalation,
@@ -514,6 +515,34 @@ def _inhibition_rule(world: World, customer: Customer) -> Sample:
         target_matchers=['alertname="B"'],
     )
     return Sample(rule, name)
+def _destination(world: World, customer: Customer) -> Sample:
+    name = f"Robot-{customer.code}-{next(_counter)}"
+    destination = Destination.objects.create(
+        customer=customer, name=name, kind="webhook", url="https://hooks.example.cn/in"
+    )
+    return Sample(destination, name)
+
+
+def _notification(world: World, customer: Customer) -> Sample:
+    subject = f"Notice-{customer.code}-{next(_counter)}"
+    user = world.customer_b_user if customer == world.customer_b else world.customer_a_user
+    notification = Notification.objects.create(
+        customer=customer,
+        user=user,
+        channel="email",
+        address=f"{user.username}@example.cn",
+        subject=subject,
+        body="body",
+        dedup_key=subject,
+        state=Notification.State.SENT,
+    )
+    return Sample(notification, subject)
+
+
+def _notification_rule(world: World, customer: Customer) -> Sample:
+    owner = world.customer_b_user if customer == world.customer_b else world.customer_a_user
+    rule = NotificationRule.objects.create(user=owner, channels=["email"], order=next(_counter))
+    return Sample(rule, str(rule.order), personal=True)
 
 
 FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
@@ -559,4 +588,7 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     MaintenanceWindow: _maintenance,
     RoutingRule: _routing_rule,
     InhibitionRule: _inhibition_rule,
+    Destination: _destination,
+    Notification: _notification,
+    NotificationRule: _notification_rule,
 }

@@ -347,6 +347,10 @@ SPECTACULAR_SETTINGS = {
         "TicketEventKindEnum": "opsassure.servicedesk.models.TicketEvent.Kind",
         "EscalationKindEnum": "opsassure.servicedesk.models.Escalation.Kind",
         "SlaClockStateEnum": "opsassure.servicedesk.models.SlaClock.State",
+        "TicketChannelEnum": "opsassure.servicedesk.models.Channel",
+        "NotifyChannelEnum": "opsassure.notify.models.Channel",
+        "NotificationStateEnum": "opsassure.notify.models.Notification.State",
+        "NotifySeverityEnum": "opsassure.notify.models.Severity",
     },
 }
 

@@ -175,3 +175,31 @@ def test_failed_send_backs_off_then_gives_up(world: World, settings: Any) -> Non
     row.refresh_from_db()
     assert (row.state, row.attempts, row.next_attempt_at) == (State.FAILED, 3, None)
     assert sending.send_one(row.pk, now=t2 + dt.timedelta(days=1)) == ""
+
+
+def test_inactive_users_are_not_notified(world: World) -> None:
+    user = world.engineer_a
+    user.email = "eng@example.cn"
+    user.is_active = False
+    user.save()
+    assert (
+        services.notify_user(user, severity="critical", dedup_key="x", template="test", context={})
+        == []
+    )
+    assert Notification.objects.count() == 0
+
+
+def test_destination_secret_and_url_stay_out_of_the_audit_trail(world: World) -> None:
+    from opsassure.core.models import AuditEvent
+
+    Destination.objects.create(
+        name="DT",
+        kind="dingtalk",
+        url="https://oapi.dingtalk.com/robot/send?access_token=tok123",
+        secret="SECxyz",
+    )
+    event = AuditEvent.objects.filter(object_type="notify.destination").get()
+    text = str(event.changes)
+    assert "tok123" not in text
+    assert "SECxyz" not in text
+    assert "DT" in text

@@ -8,10 +8,13 @@ row N", and the sweep re-drives whatever is due or stuck.
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from opsassure.core.models.base import AuditedModel, TenantQuerySet
@@ -50,7 +53,8 @@ class Destination(AuditedModel):
     """Where group messages go: a robot, a webhook, an SMS/voice gateway, a mailing list."""
 
     provider_rows_visible = True
-    audit_exclude: ClassVar[frozenset[str]] = AuditedModel.audit_exclude | {"secret"}
+    # Robot URLs carry their access token: neither they nor the secret reach the audit trail.
+    audit_exclude: ClassVar[frozenset[str]] = AuditedModel.audit_exclude | {"secret", "url"}
 
     customer = models.ForeignKey(
         "core.Customer",
@@ -101,6 +105,7 @@ class Destination(AuditedModel):
         indexes = [
             models.Index(fields=["customer", "kind"], name="notify_dest_customer_kind_idx"),
             models.Index(fields=["name"], name="notify_dest_name_idx"),
+            models.Index(fields=["kind", "enabled"], name="notify_dest_kind_idx"),
         ]
 
     def __str__(self) -> str:
@@ -113,9 +118,16 @@ class Destination(AuditedModel):
             return self.rate_limit_per_minute
         return DEFAULT_BOT_RATE_LIMIT if self.kind in RATE_LIMITED_BY_DEFAULT else 0
 
+    def get_absolute_url(self) -> str:
+        return reverse("notify:destination-detail", args=[self.pk])
+
     @property
     def masked_secret(self) -> str:
         return mask(self.secret)
+
+    @property
+    def masked_url(self) -> str:
+        return mask_url(self.url) if self.kind != Channel.EMAIL else self.url
 
 
 def mask(secret: str) -> str:
@@ -125,6 +137,22 @@ def mask(secret: str) -> str:
     if len(secret) <= 8:
         return "••••"
     return f"{secret[:3]}••••{secret[-2:]}"
+
+
+def mask_url(url: str) -> str:
+    """A robot URL carries its token (``access_token=…``, ``key=…``, ``/hook/<id>``): show the
+    host and the shape, never the token."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return mask(url)
+    segments = parts.path.split("/")
+    if segments and len(segments[-1]) >= 16:
+        segments[-1] = mask(segments[-1])
+    query = "&".join(
+        f"{name}={mask(value)}" for name, value in urllib.parse.parse_qsl(parts.query, True)
+    )
+    masked = f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}"
+    return masked + "/".join(segments) + (f"?{query}" if query else "")
 
 
 class OwnRowsQuerySet(models.QuerySet[Any]):
@@ -169,6 +197,9 @@ class NotificationRule(AuditedModel):
     def __str__(self) -> str:
         return f"{self.user}: {', '.join(self.severities) or '*'} → {', '.join(self.channels)}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("notify:rule-edit", args=[self.pk])
+
     def matches(self, severity: str) -> bool:
         return self.enabled and (not self.severities or severity in self.severities)
 
@@ -178,8 +209,12 @@ class NotificationQuerySet(TenantQuerySet):
 
     def visible_to(self, user: User | AnonymousUser) -> Self:
         queryset = super().visible_to(user)
-        if getattr(user, "customer_id", None) is not None:
-            queryset = queryset.filter(user=user.pk)
+        customer_id = getattr(user, "customer_id", None)
+        if customer_id is not None:
+            # Pages to provider staff (their phones, their escalations) stay internal.
+            queryset = queryset.filter(
+                Q(user__customer=customer_id) | Q(destination__customer=customer_id)
+            )
         return queryset
 
     def for_source(self, obj: models.Model) -> Self:
@@ -279,7 +314,18 @@ class Notification(models.Model):
             models.Index(fields=["customer", "created_at"], name="notify_ntf_customer_idx"),
             models.Index(fields=["user", "created_at"], name="notify_ntf_user_idx"),
             models.Index(fields=["channel", "created_at"], name="notify_ntf_channel_idx"),
+            models.Index(fields=["severity", "created_at"], name="notify_ntf_severity_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} → {self.address or self.destination}: {self.subject}"
+        return f"{self.get_channel_display()}: {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("notify:notification-detail", args=[self.pk])
+
+    @property
+    def shown_address(self) -> str:
+        """The address as the UI and API show it (robot URLs carry their token)."""
+        if self.channel in (Channel.EMAIL, Channel.SMS, Channel.VOICE):
+            return self.address
+        return mask_url(self.address)

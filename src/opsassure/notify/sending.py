@@ -67,7 +67,14 @@ def claim(pk: int, now: dt.datetime) -> Claim:
     """Take row ``pk`` for one send attempt, or hold it when its destination is at its limit."""
     found = (
         Notification.objects.filter(pk=pk)
-        .values("state", "fence", "next_attempt_at", "destination_id")
+        .values(
+            "state",
+            "fence",
+            "next_attempt_at",
+            "destination_id",
+            "destination__kind",
+            "destination__rate_limit_per_minute",
+        )
         .first()
     )
     if (
@@ -77,28 +84,38 @@ def claim(pk: int, now: dt.datetime) -> Claim:
     ):
         return Claim(None, "")
     mine = Notification.objects.filter(pk=pk, state=State.PENDING, fence=found["fence"])
-    with transaction.atomic():
-        destination = None
-        if found["destination_id"] is not None:
+    take = {
+        "state": State.SENDING,
+        "fence": F("fence") + 1,
+        "attempts": F("attempts") + 1,
+        "claimed_at": now,
+    }
+    limited = (
+        found["destination_id"] is not None
+        and Destination(
+            kind=found["destination__kind"],
+            rate_limit_per_minute=found["destination__rate_limit_per_minute"],
+        ).effective_rate_limit
+    )
+    if not limited:
+        won = mine.update(**take)  # one conditional UPDATE: the row count says who won
+    else:
+        with transaction.atomic():
             destination = lock_destination(found["destination_id"])
-        limit = destination.effective_rate_limit if destination is not None else 0
-        if limit and recent_count(destination.pk, now) >= limit:  # type: ignore[union-attr]
-            if mine.update(state=State.HELD, fence=F("fence") + 1) != 1:
-                return Claim(None, "")
-            from opsassure.notify import tasks
+            limit = destination.effective_rate_limit if destination is not None else 0
+            if limit and recent_count(found["destination_id"], now) >= limit:
+                if mine.update(state=State.HELD, fence=F("fence") + 1) != 1:
+                    return Claim(None, "")
+                from opsassure.notify import tasks
 
-            transaction.on_commit(
-                lambda: tasks.notify_digest.apply_async(
-                    (found["destination_id"],), countdown=WINDOW.total_seconds()
+                destination_id = found["destination_id"]
+                transaction.on_commit(
+                    lambda: tasks.notify_digest.apply_async(
+                        (destination_id,), countdown=WINDOW.total_seconds()
+                    )
                 )
-            )
-            return Claim(None, "held")
-        won = mine.update(
-            state=State.SENDING,
-            fence=F("fence") + 1,
-            attempts=F("attempts") + 1,
-            claimed_at=now,
-        )
+                return Claim(None, "held")
+            won = mine.update(**take)
     if won != 1:
         return Claim(None, "")
     return Claim(Notification.objects.select_related("destination").get(pk=pk), "claimed")

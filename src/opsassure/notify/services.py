@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -191,12 +192,14 @@ def notify_user(
 ) -> list[Notification]:
     """Tell ``user`` on the channels their rules choose for ``severity`` (or ``channels``).
 
-    Without a matching rule the user gets e-mail. Non-critical messages during the user's
+    Inactive users get nothing. Without a matching rule the user gets e-mail. Non-critical messages during the user's
     quiet hours are deferred to the end of the quiet hours, not dropped. One row per
     channel, deduplicated by ``f"{dedup_key}:{channel}"``; a channel the user has no
     address for (no e-mail, no phone, no gateway) gets a ``failed`` row saying why, so the
     timeline shows it.
     """
+    if not user.is_active:
+        return []
     now = now or timezone.now()
     rule = rule_for(user, severity)
     if channels is None:
@@ -306,3 +309,25 @@ def for_source(obj: models.Model) -> QuerySet[Notification]:
         .select_related("user", "destination")
         .order_by("created_at", "pk")
     )
+
+
+def send_test_message(destination: Destination, *, user: User) -> Notification:
+    """Queue a test message to ``destination`` (sent at once, even if it is disabled)."""
+    row = notify_destination(
+        destination,
+        severity=Severity.INFO,
+        dedup_key=f"test:{destination.pk}:{uuid.uuid4().hex}",
+        template="test",
+        context={"destination": destination.name, "sent_at": timezone.now(), "by": str(user)},
+    )
+    if row.state == Notification.State.FAILED and not destination.enabled:
+        # Testing a disabled destination is how one checks it before enabling it.
+        with transaction.atomic():
+            Notification.objects.filter(pk=row.pk).update(
+                state=Notification.State.PENDING, last_error=""
+            )
+            from opsassure.notify import tasks
+
+            enqueue_on_commit(tasks.notify_send, row.pk)
+        row.refresh_from_db()
+    return row
