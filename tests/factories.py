@@ -57,6 +57,14 @@ from opsassure.cmdb.models import (
 from opsassure.core import audit
 from opsassure.core.models import ApiToken, AuditEvent, Customer, CustomerContact, Team, User
 from opsassure.notify.models import Destination, Notification, NotificationRule
+from opsassure.oncall.models import (
+    EscalationPolicy,
+    EscalationRun,
+    Handover,
+    Layer,
+    Override,
+    Schedule,
+)
 from opsassure.servicedesk.models import (
     Attachment,
     Escalation,
@@ -515,6 +523,66 @@ def _inhibition_rule(world: World, customer: Customer) -> Sample:
         target_matchers=['alertname="B"'],
     )
     return Sample(rule, name)
+
+
+def _oncall_schedule_for(world: World, customer: Customer) -> Schedule:
+    team = world.team_b if customer == world.customer_b else world.team_a
+    name = f"Rota-{customer.code}-{next(_counter)}"
+    return Schedule.objects.create(team=team, name=name)
+
+
+def _oncall_schedule(world: World, customer: Customer) -> Sample:
+    schedule = _oncall_schedule_for(world, customer)
+    return Sample(schedule, schedule.name, provider_visible=True)
+
+
+def _oncall_layer(world: World, customer: Customer) -> Sample:
+    name = f"Layer-{customer.code}-{next(_counter)}"
+    layer = Layer.objects.create(
+        schedule=_oncall_schedule_for(world, customer),
+        name=name,
+        start_date=datetime.date(2026, 1, 1),
+        handoff_time=datetime.time(9, 0),
+    )
+    return Sample(layer, name, provider_visible=True)
+
+
+def _oncall_override(world: World, customer: Customer) -> Sample:
+    reason = f"Override-{customer.code}-{next(_counter)}"
+    start = timezone.now()
+    override = Override.objects.create(
+        schedule=_oncall_schedule_for(world, customer),
+        user=world.engineer_a,
+        start=start,
+        end=start + datetime.timedelta(hours=2),
+        reason=reason,
+    )
+    return Sample(override, reason, provider_visible=True)
+
+
+def _oncall_handover(world: World, customer: Customer) -> Sample:
+    notes = f"Handover-{customer.code}-{next(_counter)}"
+    handover = Handover.objects.create(
+        schedule=_oncall_schedule_for(world, customer),
+        handoff_at=timezone.now(),
+        outgoing=world.engineer_a,
+        incoming=world.operator_a,
+        notes=notes,
+    )
+    return Sample(handover, notes, provider_visible=True)
+
+
+def _oncall_policy(world: World, customer: Customer) -> Sample:
+    name = f"Policy-{customer.code}-{next(_counter)}"
+    return Sample(EscalationPolicy.objects.create(name=name), name, provider_visible=True)
+
+
+def _oncall_run(world: World, customer: Customer) -> Sample:
+    title = f"Escalation-{customer.code}-{next(_counter)}"
+    run = EscalationRun.objects.create(customer=customer, title=title, severity="high")
+    return Sample(run, title)
+
+
 def _destination(world: World, customer: Customer) -> Sample:
     name = f"Robot-{customer.code}-{next(_counter)}"
     destination = Destination.objects.create(
@@ -588,6 +656,12 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     MaintenanceWindow: _maintenance,
     RoutingRule: _routing_rule,
     InhibitionRule: _inhibition_rule,
+    Schedule: _oncall_schedule,
+    Layer: _oncall_layer,
+    Override: _oncall_override,
+    Handover: _oncall_handover,
+    EscalationPolicy: _oncall_policy,
+    EscalationRun: _oncall_run,
     Destination: _destination,
     Notification: _notification,
     NotificationRule: _notification_rule,

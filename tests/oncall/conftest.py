@@ -72,4 +72,6 @@ def oncall(world: World) -> Oncall:
         user=lead,
         wait_minutes=10,
     )
-    return Oncall(schedule, layer, policy, User.objects.get(pk=first.pk), User.objects.get(pk=second.pk), lead)
+    return Oncall(
+        schedule, layer, policy, User.objects.get(pk=first.pk), User.objects.get(pk=second.pk), lead
+    )

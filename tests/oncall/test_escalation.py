@@ -15,7 +15,6 @@ from opsassure.oncall import escalation, services
 from opsassure.oncall.errors import ConflictError, NotPermittedError
 from opsassure.oncall.models import EscalationPolicyStep, EscalationRun, EscalationStep
 from opsassure.oncall.signals import escalation_acknowledged, escalation_resolved
-from opsassure.servicedesk import services as servicedesk
 from opsassure.servicedesk.models import TicketEvent, TicketStatus
 from tests.conftest import World
 from tests.factories import _sd_ticket
@@ -48,7 +47,9 @@ def _steps(run: EscalationRun) -> list[tuple[int, int, str]]:
     )
 
 
-def test_start_copies_the_policy_and_makes_the_first_step_due_now(oncall: Oncall, world: World) -> None:
+def test_start_copies_the_policy_and_makes_the_first_step_due_now(
+    oncall: Oncall, world: World
+) -> None:
     before = timezone.now()
     run = _start(oncall, world)
     assert run.state == EscalationRun.State.ACTIVE
@@ -56,8 +57,24 @@ def test_start_copies_the_policy_and_makes_the_first_step_due_now(oncall: Oncall
         "policy_id": oncall.policy.pk,
         "name": "Team A paging",
         "steps": [
-            {"target": "schedule", "user_id": None, "schedule_id": oncall.schedule.pk, "team_id": None, "channels": [], "wait_minutes": 5, "repeat": 1},
-            {"target": "user", "user_id": oncall.lead.pk, "schedule_id": None, "team_id": None, "channels": [], "wait_minutes": 10, "repeat": 0},
+            {
+                "target": "schedule",
+                "user_id": None,
+                "schedule_id": oncall.schedule.pk,
+                "team_id": None,
+                "channels": [],
+                "wait_minutes": 5,
+                "repeat": 1,
+            },
+            {
+                "target": "user",
+                "user_id": oncall.lead.pk,
+                "schedule_id": None,
+                "team_id": None,
+                "channels": [],
+                "wait_minutes": 10,
+                "repeat": 0,
+            },
         ],
     }
     step = EscalationStep.objects.get(run=run)
@@ -100,8 +117,13 @@ def test_the_whole_policy_runs_step_by_step_exactly_once(oncall: Oncall, world: 
     assert run.state == EscalationRun.State.EXHAUSTED
     assert _steps(run) == [(0, 0, "done"), (0, 1, "done"), (1, 0, "done")]
     note = Notification.objects.get(dedup_key=f"esc:{run.pk}:1:0:{oncall.lead.pk}:email")
-    assert (note.address, note.source_type, note.source_id) == ("lead_a@example.cn", "oncall.escalationrun", str(run.pk))
-    assert "/oncall/act/" in note.body and "Disk full on db01" in note.subject
+    assert (note.address, note.source_type, note.source_id) == (
+        "lead_a@example.cn",
+        "oncall.escalationrun",
+        str(run.pk),
+    )
+    assert "/oncall/act/" in note.body
+    assert "Disk full on db01" in note.subject
 
 
 def test_a_policy_edit_does_not_change_a_running_escalation(oncall: Oncall, world: World) -> None:
@@ -111,7 +133,12 @@ def test_a_policy_edit_does_not_change_a_running_escalation(oncall: Oncall, worl
     t0 = EscalationStep.objects.get(run=run).due_at
     for minutes in (0, 5, 10):
         escalation.sweep(t0 + minutes * MIN)
-    assert Notification.objects.filter(dedup_key__startswith=f"esc:{run.pk}:1:0:{oncall.lead.pk}:").count() == 1
+    assert (
+        Notification.objects.filter(
+            dedup_key__startswith=f"esc:{run.pk}:1:0:{oncall.lead.pk}:"
+        ).count()
+        == 1
+    )
     assert _steps(run) == [(0, 0, "done"), (0, 1, "done"), (1, 0, "done")]
 
 
@@ -120,7 +147,11 @@ def test_steps_due_while_no_worker_ran_run_at_the_next_sweep(oncall: Oncall, wor
     # Nothing ran (the on-commit kick and the broker are gone); a worker starts an hour later.
     later = timezone.now() + dt.timedelta(hours=1)
     result = escalation.sweep(later, batch_size=2)
-    assert sorted(result.ran) == sorted(EscalationStep.objects.filter(run__in=runs, position=0, repeat=0).values_list("pk", flat=True))
+    assert sorted(result.ran) == sorted(
+        EscalationStep.objects.filter(run__in=runs, position=0, repeat=0).values_list(
+            "pk", flat=True
+        )
+    )
     assert Notification.objects.count() == 5
     assert EscalationStep.objects.filter(state="pending", repeat=1).count() == 5
     assert escalation.sweep(later).ran == []
@@ -153,7 +184,11 @@ def test_acknowledge_stops_paging_and_is_idempotent(
     finally:
         escalation_acknowledged.disconnect(listener)
     assert received == [(run.pk, oncall.second.pk)]
-    assert (again.state, again.acknowledged_by_id, again.acknowledged_via) == ("acknowledged", oncall.second.pk, "api")
+    assert (again.state, again.acknowledged_by_id, again.acknowledged_via) == (
+        "acknowledged",
+        oncall.second.pk,
+        "api",
+    )
     assert _steps(run) == [(0, 0, "done"), (0, 1, "cancelled")]
     assert escalation.sweep(timezone.now() + dt.timedelta(hours=1)).ran == []
 
@@ -171,14 +206,25 @@ def test_acknowledging_takes_up_the_ticket(oncall: Oncall, world: World) -> None
     run = _start(oncall, world, ticket=ticket)
     services.acknowledge(run, user=oncall.first, via="link")
     ticket.refresh_from_db()
-    assert (ticket.assignee_id, ticket.team_id, ticket.status) == (oncall.first.pk, world.team_a.pk, TicketStatus.IN_PROGRESS)
-    kinds = list(TicketEvent.objects.filter(ticket=ticket).order_by("pk").values_list("kind", flat=True))
+    assert (ticket.assignee_id, ticket.team_id, ticket.status) == (
+        oncall.first.pk,
+        world.team_a.pk,
+        TicketStatus.IN_PROGRESS,
+    )
+    kinds = list(
+        TicketEvent.objects.filter(ticket=ticket).order_by("pk").values_list("kind", flat=True)
+    )
     assert kinds[-3:] == ["escalation", "assignment", "status"]
     note = TicketEvent.objects.filter(ticket=ticket, kind="escalation").get()
-    assert (note.body, note.is_public) == (f"Escalation acknowledged by {oncall.first} (link).", False)
+    assert (note.body, note.is_public) == (
+        f"Escalation acknowledged by {oncall.first} (link).",
+        False,
+    )
 
 
-def test_acknowledging_by_someone_outside_the_serving_teams_notes_why(oncall: Oncall, world: World) -> None:
+def test_acknowledging_by_someone_outside_the_serving_teams_notes_why(
+    oncall: Oncall, world: World
+) -> None:
     from tests.conftest import make_user
 
     stranger = make_user("stranger", "engineer", teams=[world.team_b])
@@ -188,12 +234,18 @@ def test_acknowledging_by_someone_outside_the_serving_teams_notes_why(oncall: On
     ticket.refresh_from_db()
     assert run.state == "acknowledged"
     assert ticket.assignee_id is None
-    bodies = list(TicketEvent.objects.filter(ticket=ticket, kind="escalation").order_by("pk").values_list("body", flat=True))
+    bodies = list(
+        TicketEvent.objects.filter(ticket=ticket, kind="escalation")
+        .order_by("pk")
+        .values_list("body", flat=True)
+    )
     assert bodies[0] == f"Escalation acknowledged by {stranger} (web)."
     assert bodies[1].startswith(f"The ticket could not be assigned to {stranger}: ")
 
 
-def test_resolve_cancels_and_signals(oncall: Oncall, world: World, django_capture_on_commit_callbacks: Any) -> None:
+def test_resolve_cancels_and_signals(
+    oncall: Oncall, world: World, django_capture_on_commit_callbacks: Any
+) -> None:
     received: list[int] = []
 
     def listener(sender: Any, run: EscalationRun, user: Any, **_: Any) -> None:
@@ -207,7 +259,11 @@ def test_resolve_cancels_and_signals(oncall: Oncall, world: World, django_captur
     finally:
         escalation_resolved.disconnect(listener)
     assert received == [run.pk]
-    assert (resolved.state, resolved.resolved_by_id, resolved.resolved_via) == ("resolved", None, "system")
+    assert (resolved.state, resolved.resolved_by_id, resolved.resolved_via) == (
+        "resolved",
+        None,
+        "system",
+    )
     assert _steps(run) == [(0, 0, "cancelled")]
 
 
@@ -249,7 +305,9 @@ def test_auditor_flags_active_runs_without_a_pending_step(oncall: Oncall, world:
     assert (stalled.stalled_at, healthy.stalled_at) == (now, None)
     from opsassure.oncall.metrics import OncallCollector
 
-    [family] = [f for f in OncallCollector().collect() if f.name == "opsassure_oncall_stalled_escalations"]
+    [family] = [
+        f for f in OncallCollector().collect() if f.name == "opsassure_oncall_stalled_escalations"
+    ]
     assert [sample.value for sample in family.samples] == [1.0]
 
 
@@ -263,10 +321,14 @@ def test_a_policy_without_steps_is_exhausted_at_once(oncall: Oncall, world: Worl
 
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="needs PostgreSQL (OPSASSURE_TEST_DATABASE_URL): threads share no in-memory SQLite database",
+    reason="needs OPSASSURE_TEST_DATABASE_URL: threads share no in-memory SQLite database",
 )
 @pytest.mark.django_db(transaction=True)
-def test_two_sweeps_racing_run_each_step_exactly_once(oncall: Oncall, world: World) -> None:
+def test_two_sweeps_racing_run_each_step_exactly_once(
+    oncall: Oncall, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No on-commit kick (eager Celery would run the steps at once): only the sweeps race.
+    monkeypatch.setattr(escalation, "_kick", lambda run: None)
     runs = [_start(oncall, world, title=f"race {n}") for n in range(30)]
     now = timezone.now() + MIN
     barrier = threading.Barrier(2)

@@ -80,7 +80,9 @@ def test_daily_across_berlin_fall_back_is_25_hours() -> None:
 
 
 def test_hand_off_in_the_spring_gap_happens_after_the_gap() -> None:
-    layer = daily(zone="Europe/Berlin", start_date=dt.date(2026, 3, 28), handoff_time=dt.time(2, 30))
+    layer = daily(
+        zone="Europe/Berlin", start_date=dt.date(2026, 3, 28), handoff_time=dt.time(2, 30)
+    )
     assert layer.shift_start(1) == dt.datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # = 03:30 CEST
     assert layer.shift_start(2) == dt.datetime(2026, 3, 30, 0, 30, tzinfo=UTC)  # 02:30 CEST
 
@@ -117,7 +119,9 @@ def test_holiday_shift_goes_to_the_next_participant_and_the_rotation_continues()
 
 
 def test_holiday_on_a_weekly_layer_counts_only_the_hand_off_day() -> None:
-    layer = daily(start_date=dt.date(2026, 9, 24), shift_days=7, participants=(1, 2), holidays=NATIONAL_DAY)
+    layer = daily(
+        start_date=dt.date(2026, 9, 24), shift_days=7, participants=(1, 2), holidays=NATIONAL_DAY
+    )
     # Shifts start 9/24, 10/1 (holiday), 10/8: the 10/1 shift goes to the next participant.
     assert [layer.participant(k) for k in range(3)] == [1, 1, 2]
 
@@ -131,7 +135,8 @@ def test_holiday_with_hour_shifts_counts_every_shift_starting_that_day() -> None
         shift_hours=12,
         holidays=(dt.date(2026, 10, 1),),
     )
-    # 9/30 08:00 → 1, 9/30 20:00 → 2, 10/1 08:00 (holiday) → 1 (3 skipped), 10/1 20:00 → 3 (1 skipped)
+    # 9/30 08:00 → 1, 9/30 20:00 → 2,
+    # 10/1 08:00 (holiday) → 1 (3 skipped), 10/1 20:00 → 3 (1 skipped)
     # 10/2 08:00 → 1 (no holiday: the turn after 3)
     assert [layer.participant(k) for k in range(5)] == [1, 2, 1, 3, 1]
 
@@ -144,9 +149,11 @@ def test_upper_layer_wins_and_lower_layer_fills_its_gaps() -> None:
         at(SHANGHAI, 2026, 3, 2, 0, 0), at(SHANGHAI, 2026, 3, 3, 0, 0), 5, layer_id=1, shift_index=0
     )
     found = rota.who_at(at(SHANGHAI, 2026, 3, 2, 10, 0))
-    assert found is not None and (found.user_id, found.layer_id) == (7, 2)
+    assert found is not None
+    assert (found.user_id, found.layer_id) == (7, 2)
     found = rota.who_at(at(SHANGHAI, 2026, 3, 3, 10, 0))  # business layer ended at 3/3 09:00
-    assert found is not None and (found.user_id, found.layer_id) == (5, 1)
+    assert found is not None
+    assert (found.user_id, found.layer_id) == (5, 1)
 
 
 def test_newest_override_wins_and_segments_split_at_every_boundary() -> None:
@@ -159,7 +166,14 @@ def test_newest_override_wins_and_segments_split_at_every_boundary() -> None:
         ],
     )
     segments = list(rota.segments(at(SHANGHAI, 2026, 3, 2, 0, 0), at(SHANGHAI, 2026, 3, 3, 12, 0)))
-    assert [(s.start.astimezone(SHANGHAI).strftime("%d %H:%M"), s.end.astimezone(SHANGHAI).strftime("%d %H:%M"), s.user_id) for s in segments] == [
+    assert [
+        (
+            s.start.astimezone(SHANGHAI).strftime("%d %H:%M"),
+            s.end.astimezone(SHANGHAI).strftime("%d %H:%M"),
+            s.user_id,
+        )
+        for s in segments
+    ] == [
         ("02 09:00", "02 12:00", 1),
         ("02 12:00", "02 14:00", 8),
         ("02 14:00", "02 15:00", 9),

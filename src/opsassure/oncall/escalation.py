@@ -225,9 +225,9 @@ def run_step(step_id: int, run_id: int, fence: int, now: dt.datetime) -> bool:
                 return False
         else:
             run = EscalationRun.objects.get(pk=run_id)  # SQLite: the IMMEDIATE transaction
-        claimed = EscalationStep.objects.filter(
-            pk=step_id, state=Step.PENDING, fence=fence
-        ).update(state=Step.RUNNING, fence=fence + 1, claimed_at=now)
+        claimed = EscalationStep.objects.filter(pk=step_id, state=Step.PENDING, fence=fence).update(
+            state=Step.RUNNING, fence=fence + 1, claimed_at=now
+        )
         if claimed != 1:
             return False
         step = EscalationStep.objects.get(pk=step_id)
@@ -244,7 +244,7 @@ def _execute(run: EscalationRun, step: EscalationStep, now: dt.datetime) -> None
     from opsassure.oncall.links import action_url
 
     steps = run.steps_snapshot
-    spec: dict[str, Any] = steps[step.position] if step.position < len(steps) else {}  # type: ignore[assignment]
+    spec: dict[str, Any] = steps[step.position] if step.position < len(steps) else {}
     recipients = resolve_recipients(spec, now)
     channels = list(spec.get("channels") or []) or None
     notified: list[int] = []

@@ -64,6 +64,8 @@ def person_calendar(user: User, start: dt.datetime, end: dt.datetime) -> bytes:
         for shift in shifts(schedule, start, end):
             if shift.user.pk == user.pk:
                 calendar.add_component(
-                    _event(schedule, shift, _("On call: %(schedule)s") % {"schedule": schedule.name})
+                    _event(
+                        schedule, shift, _("On call: %(schedule)s") % {"schedule": schedule.name}
+                    )
                 )
     return bytes(calendar.to_ical())

@@ -12,7 +12,9 @@ from opsassure.core.models import User
 from opsassure.notify.models import Channel
 from opsassure.oncall.models import EscalationPolicy, EscalationPolicyStep, Schedule
 
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M")
+DATETIME = forms.DateTimeInput(
+    attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"
+)
 
 
 def staff_users() -> Any:
@@ -38,12 +40,17 @@ class OverrideForm(forms.Form):
 
 class HandoverForm(forms.Form):
     schedule = forms.ModelChoiceField(label=_("Schedule"), queryset=Schedule.objects.none())
-    open_issues = forms.CharField(label=_("Open issues"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    open_issues = forms.CharField(
+        label=_("Open issues"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(self, *args: Any, schedules: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["schedule"].queryset = schedules if schedules is not None else Schedule.objects.none()  # type: ignore[attr-defined]
+        field: Any = self.fields["schedule"]
+        field.queryset = schedules if schedules is not None else Schedule.objects.none()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -63,7 +70,10 @@ USER_CHANNELS = [(c.value, c.label) for c in (Channel.EMAIL, Channel.SMS, Channe
 
 class StepForm(forms.ModelForm[EscalationPolicyStep]):
     channels = forms.MultipleChoiceField(
-        label=_("Channels"), choices=USER_CHANNELS, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Channels"),
+        choices=USER_CHANNELS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:

@@ -64,8 +64,10 @@ def write_handover(
 @transaction.atomic
 def acknowledge_handover(handover: Handover, *, user: User) -> Handover:
     """The incoming person (or the team lead) confirms they read the handover. Idempotent."""
-    handover = Handover.objects.select_for_update().select_related("schedule__team").get(
-        pk=handover.pk
+    handover = (
+        Handover.objects.select_for_update(of=("self",))
+        .select_related("schedule__team")
+        .get(pk=handover.pk)
     )
     if handover.acknowledged_at is not None:
         return handover
@@ -86,9 +88,7 @@ def supervisors(handover: Handover) -> list[User]:
     team = handover.schedule.team
     if team.lead_id is not None and team.lead is not None and team.lead.is_active:
         return [team.lead]
-    return list(
-        team.members.filter(is_active=True, groups__name="service_manager").order_by("pk")
-    )
+    return list(team.members.filter(is_active=True, groups__name="service_manager").order_by("pk"))
 
 
 def escalate_overdue(now: dt.datetime | None = None) -> list[int]:

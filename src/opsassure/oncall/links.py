@@ -57,10 +57,15 @@ def read_token(token: str) -> LinkAction:
         raise InvalidLinkError(_("This link is not valid.")) from error
     if not isinstance(payload, dict) or payload.get("a") not in ACTIONS:
         raise InvalidLinkError(_("This link is not valid."))
-    run = EscalationRun.objects.select_related("acknowledged_by", "resolved_by").filter(
-        pk=payload.get("r")
-    ).first()
-    user = User.objects.filter(pk=payload.get("u"), is_active=True).first()
+    run_id, user_id = payload.get("r"), payload.get("u")
+    if not isinstance(run_id, int) or not isinstance(user_id, int):
+        raise InvalidLinkError(_("This link is not valid."))
+    run = (
+        EscalationRun.objects.select_related("acknowledged_by", "resolved_by")
+        .filter(pk=run_id)
+        .first()
+    )
+    user = User.objects.filter(pk=user_id, is_active=True).first()
     if run is None or user is None:
         raise InvalidLinkError(_("This link is not valid."))
     return LinkAction(run=run, action=str(payload["a"]), user=user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable
 
@@ -34,7 +35,7 @@ class OncallCollector(Collector):
                 [],
                 EscalationRun.objects.filter(state="active", stalled_at__isnull=False).count(),
             )
-            cutoff = timezone.now() - timezone.timedelta(minutes=2)
+            cutoff = timezone.now() - dt.timedelta(minutes=2)
             overdue.add_metric(
                 [], EscalationStep.objects.filter(state="pending", due_at__lt=cutoff).count()
             )

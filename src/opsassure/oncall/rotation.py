@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import zoneinfo
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -110,7 +111,9 @@ class LayerSpec:
                 continue
             if self.shift_days is not None:
                 offset = (day - self.start_date).days
-                count += 1 if offset % self.shift_days == 0 and offset // self.shift_days <= index else 0
+                count += (
+                    1 if offset % self.shift_days == 0 and offset // self.shift_days <= index else 0
+                )
                 continue
             assert self.shift_hours is not None
             step = dt.timedelta(hours=self.shift_hours)
@@ -163,7 +166,9 @@ class Rota:
         """Who is on call at ``at`` and why (an override, or a layer's shift)."""
         for override in self.overrides:
             if override.start <= at < override.end:
-                return Segment(override.start, override.end, override.user_id, override_id=override.override_id)
+                return Segment(
+                    override.start, override.end, override.user_id, override_id=override.override_id
+                )
         for layer in self.layers:
             index = layer.index_at(at)
             if index is None:
@@ -205,20 +210,29 @@ class Rota:
         """
         points = self._boundaries(start, end)
         current: Segment | None = None
-        for low, high in zip(points, points[1:], strict=False):
+        for low, high in itertools.pairwise(points):
             found = self.who_at(low)
             if found is None:
                 if current is not None:
                     yield current
                     current = None
                 continue
-            piece = Segment(low, high, found.user_id, found.layer_id, found.shift_index, found.override_id)
+            piece = Segment(
+                low, high, found.user_id, found.layer_id, found.shift_index, found.override_id
+            )
             if current is not None and (
                 current.end == piece.start
                 and (current.user_id, current.layer_id, current.shift_index, current.override_id)
                 == (piece.user_id, piece.layer_id, piece.shift_index, piece.override_id)
             ):
-                current = Segment(current.start, piece.end, piece.user_id, piece.layer_id, piece.shift_index, piece.override_id)
+                current = Segment(
+                    current.start,
+                    piece.end,
+                    piece.user_id,
+                    piece.layer_id,
+                    piece.shift_index,
+                    piece.override_id,
+                )
                 continue
             if current is not None:
                 yield current

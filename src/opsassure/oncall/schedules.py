@@ -47,7 +47,9 @@ def holiday_dates(schedule: Schedule) -> tuple[dt.date, ...]:
     return tuple(days.values_list("date", flat=True))
 
 
-def layer_spec(layer: Layer, participants: tuple[int, ...], holidays: tuple[dt.date, ...], zone: str) -> LayerSpec:
+def layer_spec(
+    layer: Layer, participants: tuple[int, ...], holidays: tuple[dt.date, ...], zone: str
+) -> LayerSpec:
     days = layer.shift_days
     return LayerSpec(
         layer_id=layer.pk,

@@ -67,7 +67,11 @@ def start_escalation(
 
 
 def _lock(run: EscalationRun) -> EscalationRun:
-    return EscalationRun.objects.select_for_update().select_related("ticket").get(pk=run.pk)
+    return (
+        EscalationRun.objects.select_for_update(of=("self",))
+        .select_related("ticket")
+        .get(pk=run.pk)
+    )
 
 
 def _check_responder(user: User) -> None:

@@ -123,7 +123,9 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "person_feed_url": request.build_absolute_uri(f"/oncall/feeds/person/{feed.token}.ics"),
     }
-    return render(request, "oncall/schedule_detail.html", context, status=400 if form.errors else 200)
+    return render(
+        request, "oncall/schedule_detail.html", context, status=400 if form.errors else 200
+    )
 
 
 @login_required

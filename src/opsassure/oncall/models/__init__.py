@@ -1,11 +1,11 @@
 """On-call models: schedules (layers, overrides, handovers) and escalations."""
 
+from opsassure.notify.models import Severity
 from opsassure.oncall.models.escalations import (
     EscalationPolicy,
     EscalationPolicyStep,
     EscalationRun,
     EscalationStep,
-    Severity,
 )
 from opsassure.oncall.models.schedules import (
     Handover,

@@ -8,6 +8,7 @@ internal (like teams): provider staff see them, customer users never do.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,7 +30,10 @@ class Schedule(AuditedModel):
     """A team's on-call schedule: layers of rotations plus overrides, in one time zone."""
 
     team = models.ForeignKey(
-        "core.Team", on_delete=models.PROTECT, related_name="oncall_schedules", verbose_name=_("team")
+        "core.Team",
+        on_delete=models.PROTECT,
+        related_name="oncall_schedules",
+        verbose_name=_("team"),
     )
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
@@ -111,12 +115,6 @@ class Layer(AuditedModel):
     end_date = models.DateField(
         _("last hand-off on"), null=True, blank=True, help_text=_("Empty: the rotation goes on.")
     )
-    participants = models.ManyToManyField(
-        settings.AUTH_USER_MODEL,
-        through="LayerParticipant",
-        related_name="+",
-        verbose_name=_("participants"),
-    )
 
     objects = ProviderOnlyQuerySet.as_manager()
 
@@ -133,6 +131,12 @@ class Layer(AuditedModel):
             raise ValidationError({"length": _("A shift lasts at least one unit.")})
         if self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The rotation ends before it starts.")})
+
+    @property
+    def participants(self) -> list[Any]:
+        """The users in turn order."""
+        turns = LayerParticipant.objects.filter(layer=self).select_related("user")
+        return [turn.user for turn in turns.order_by("position")]
 
     @property
     def shift_days(self) -> int | None:
@@ -162,6 +166,9 @@ class LayerParticipant(models.Model):
                 fields=["layer", "position"], name="%(app_label)s_%(class)s_unique_position"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.layer} #{self.position + 1}: {self.user}"
 
 
 class Override(AuditedModel):
