@@ -99,6 +99,7 @@ class Processor:
         self.now = now
         self.enricher = Enricher(self.integration.customer_id)
         self._suppression: Context | None = None
+        self.touched: set[int] = set()  # groups to recount once the batch's alerts are in
 
     @property
     def suppression(self) -> Context:
@@ -167,7 +168,7 @@ class Processor:
                 message=alert.summary,
             )
         if group is not None:
-            refresh_group(group, self.now)
+            self.touched.add(group.pk)
         return True
 
     def _enrich(self, alert: Alert) -> None:
@@ -338,7 +339,12 @@ def _process(batch: IngestBatch, now: dt.datetime) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    changed = sum(1 for pk in ids if processor.handle(pk))
+    # One transaction for the batch (a savepoint per alert): a crash rolls all of it back and
+    # the re-driven batch starts over; each touched group is recounted once, not per alert.
+    with transaction.atomic():
+        changed = sum(1 for pk in ids if processor.handle(pk))
+        for group_id in sorted(processor.touched):
+            refresh_group(AlertGroup(pk=group_id), now)
     for action in batch.actions:
         if action.get("action") == "acknowledge":
             _acknowledge_fingerprint(integration, action.get("fingerprint", ""))
