@@ -44,6 +44,11 @@ def env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def env_float(name: str, default: float) -> float:
+    raw = env(name, str(default)).strip()
+    return float(raw) if raw else default
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
@@ -369,6 +374,9 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # kombu polls the folder (default every 1 s, fetching at most a prefetch's worth):
+        # alert → notification is two hops, so the default alone cost ~2 s of latency.
+        "polling_interval": env_float("BROKER_POLLING_SECONDS", 0.1),
     }
 EMBEDDED_BROKER = CELERY_BROKER_URL == "filesystem://"
 CELERY_TASK_QUEUES_NAMES = ["alerts", "notify", "automation", "reports", "default"]
