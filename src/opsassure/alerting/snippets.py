@@ -30,7 +30,7 @@ if (request.getStatus() < 200 || request.getStatus() >= 300) {
 return 'OK';"""
 
 ZABBIX_PARAMETERS = [
-    ("opsassure_url", "{url}"),
+    ("opsassure_url", ""),  # the integration's URL
     ("bearer_token", ""),
     ("event_id", "{EVENT.ID}"),
     ("event_value", "{EVENT.VALUE}"),
@@ -45,6 +45,14 @@ ZABBIX_PARAMETERS = [
     ("message", "{ALERT.MESSAGE}"),
     ("url", "{TRIGGER.URL}"),
 ]
+
+
+def _zabbix_value(name: str, value: str, url: str, token: str) -> str:
+    if name == "opsassure_url":
+        return url
+    if name == "bearer_token":
+        return token
+    return value
 
 
 def snippet(kind: str, url: str, bearer: bool) -> str:
@@ -75,7 +83,8 @@ def snippet(kind: str, url: str, bearer: bool) -> str:
         return "\n".join(lines)
     if kind == "zabbix":
         params = "\n".join(
-            f"  {name} = {value.format(url=url)}" for name, value in ZABBIX_PARAMETERS
+            f"  {name} = {_zabbix_value(name, value, url, token if bearer else '')}"
+            for name, value in ZABBIX_PARAMETERS
         )
         return (
             "Alerts → Media types → Create media type → Type: Webhook, name OpsAssure\n"
