@@ -27,9 +27,11 @@ def test_demo_alerts_incident_and_idempotence() -> None:
         1,
         "new",
     )
-    assert cpu.ci is not None and cpu.ci.name == "his-app01"
+    assert cpu.ci is not None
+    assert cpu.ci.name == "his-app01"
     down = AlertGroup.objects.get(integration=jch, title="alertname=NodeDown")
-    assert down.incident is not None and down.incident.status == "resolved"
+    assert down.incident is not None
+    assert down.incident.status == "resolved"
     assert AlertGroup.objects.get(integration=jch, title="alertname=HighMemory").incident is None
     counts = (Alert.objects.count(), AlertGroup.objects.count(), Integration.objects.count())
     load_demo()
