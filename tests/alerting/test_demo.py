@@ -25,8 +25,11 @@ def test_demo_alerts_incident_and_idempotence() -> None:
     assert (cpu.incident.channel, cpu.incident.priority, cpu.incident.status) == (
         "monitoring",
         1,
-        "new",
+        "assigned",
     )
+    # his-app01's owner team (SYS) serves the hospital: the incident goes straight to it
+    assert cpu.incident.team is not None
+    assert cpu.incident.team.code == "SYS"
     assert cpu.ci is not None
     assert cpu.ci.name == "his-app01"
     down = AlertGroup.objects.get(integration=jch, title="alertname=NodeDown")

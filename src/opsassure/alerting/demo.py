@@ -175,4 +175,5 @@ def load(console: Any) -> None:
             ),
         ],
     )
-    console.print("alerting: 2 integrations, 4 alert groups (1 incident open, 1 resolved)")
+    if console is not None:
+        console.print("alerting: 2 integrations, 4 alert groups (1 incident open, 1 resolved)")
