@@ -160,3 +160,88 @@ def wecom(request: Received) -> Reply:
 
 def always(status: int, body: dict[str, Any] | str) -> Callable[[Received], Reply]:
     return lambda _request: (status, body)
+
+
+def aliyun_sms(access_key_id: str, secret: str) -> Callable[[Received], Reply]:
+    """Alibaba Cloud RPC signature v1, as its docs describe: sort every parameter but
+    Signature, percent-encode (RFC 3986: space %20, * %2A, ~ kept) names and values, join with
+    & and =, StringToSign = GET&%2F&percentEncode(that), HMAC-SHA1 with secret + "&"."""
+
+    def encode(value: str) -> str:
+        return (
+            urllib.parse.quote(value, safe="")
+            .replace("+", "%20")
+            .replace("*", "%2A")
+            .replace("%7E", "~")
+        )
+
+    def handle(request: Received) -> Reply:
+        params = dict(request.query)
+        signature = params.pop("Signature", "")
+        if params.get("AccessKeyId") != access_key_id:
+            return 404, {"Code": "InvalidAccessKeyId.NotFound"}
+        canonical = "&".join(f"{encode(k)}={encode(params[k])}" for k in sorted(params))
+        string_to_sign = "GET&%2F&" + encode(canonical)
+        expected = base64.b64encode(
+            hmac.new((secret + "&").encode(), string_to_sign.encode(), hashlib.sha1).digest()
+        ).decode()
+        if request.method != "GET" or not hmac.compare_digest(expected, signature):
+            return 400, {"Code": "SignatureDoesNotMatch", "Message": "Specified signature..."}
+        json.loads(params["TemplateParam"])  # must be valid JSON
+        return 200, {"Code": "OK", "Message": "OK", "BizId": "900619746936498440^0"}
+
+    return handle
+
+
+def tencent_sms(secret_id: str, secret_key: str) -> Callable[[Received], Reply]:
+    """Tencent Cloud API 3.0 TC3-HMAC-SHA256, as its docs describe (the canonical request over
+    content-type, host and x-tc-action, the credential scope date/service/tc3_request, the
+    derived signing key)."""
+
+    def handle(request: Received) -> Reply:
+        headers = request.headers
+        authorization = headers.get("authorization", "")
+        fields = dict(
+            part.strip().split("=", 1) for part in authorization.split(" ", 1)[-1].split(",")
+        )
+        credential = fields.get("Credential", "").split("/")
+        timestamp = headers.get("x-tc-timestamp", "0")
+        if credential[0] != secret_id or abs(time.time() - int(timestamp)) > 300:
+            return 200, {"Response": {"Error": {"Code": "AuthFailure.SecretIdNotFound"}}}
+        date, service = credential[1], credential[2]
+        signed = fields.get("SignedHeaders", "").split(";")
+        canonical_headers = "".join(
+            f"{h}:{headers[h].lower() if h == 'x-tc-action' else headers[h]}\n" for h in signed
+        )
+        canonical_request = "\n".join(
+            [
+                "POST",
+                "/",
+                "",
+                canonical_headers,
+                ";".join(signed),
+                hashlib.sha256(request.raw).hexdigest(),
+            ]
+        )
+        string_to_sign = "\n".join(
+            [
+                "TC3-HMAC-SHA256",
+                timestamp,
+                f"{date}/{service}/tc3_request",
+                hashlib.sha256(canonical_request.encode()).hexdigest(),
+            ]
+        )
+
+        def sign(key: bytes, msg: str) -> bytes:
+            return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+
+        secret_date = sign(("TC3" + secret_key).encode("utf-8"), date)
+        secret_signing = sign(sign(secret_date, service), "tc3_request")
+        expected = hmac.new(secret_signing, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, fields.get("Signature", "")):
+            return 200, {"Response": {"Error": {"Code": "AuthFailure.SignatureFailure"}}}
+        body = request.json
+        statuses = [{"PhoneNumber": p, "Code": "Ok"} for p in body["PhoneNumberSet"]]
+        return 200, {"Response": {"SendStatusSet": statuses, "RequestId": "r-1"}}
+
+    return handle

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import json
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -251,3 +252,89 @@ def test_gateway_reply_check(world: World, server_for: Any) -> None:
     assert row.state == State.PENDING
     assert row.last_error == "gateway reply Code='isv.BUSINESS_LIMIT_CONTROL', expected 'OK'"
     assert fake.received[0].json["PhoneNumbers"] == "1390000000"
+
+
+ALIYUN = {
+    "auth": {"type": "aliyun-rpc", "access_key_id": "LTAI-test"},
+    "method": "GET",
+    "query": {
+        "Action": "SendSms",
+        "Version": "2017-05-25",
+        "RegionId": "cn-hangzhou",
+        "PhoneNumbers": "{phone}",
+        "SignName": "运维平台",
+        "TemplateCode": "SMS_123",
+        "TemplateParam": '{"text": "{text_json}"}',
+    },
+    "success": {"field": "Code", "equals": "OK"},
+}
+TENCENT = {
+    "auth": {"type": "tencent-tc3", "secret_id": "AKID-test", "region": "ap-guangzhou"},
+    "method": "POST",
+    "format": "json",
+    "body": {
+        "PhoneNumberSet": ["+86{phone}"],
+        "SmsSdkAppId": "1400000000",
+        "SignName": "运维平台",
+        "TemplateId": "1234",
+        "TemplateParamSet": ["{text}"],
+    },
+    "success": {"field": "Response.SendStatusSet.0.Code", "equals": "Ok"},
+}
+
+
+@pytest.mark.parametrize(
+    ("gateway", "fake", "good_secret", "refusal"),
+    [
+        (
+            ALIYUN,
+            lambda secret: fakes.aliyun_sms("LTAI-test", secret),
+            "aliyun-secret",
+            (State.FAILED, "HTTP 400"),
+        ),
+        (
+            TENCENT,
+            lambda secret: fakes.tencent_sms("AKID-test", secret),
+            "tencent-secret",
+            (State.PENDING, "gateway reply Response.SendStatusSet.0.Code=None, expected 'Ok'"),
+        ),
+    ],
+    ids=["aliyun", "tencent"],
+)
+def test_cloud_sms_apis_are_signed_as_their_docs_say(
+    world: World,
+    server_for: Any,
+    gateway: Any,
+    fake: Any,
+    good_secret: str,
+    refusal: tuple[str, str],
+) -> None:
+    server = server_for(fake(good_secret))
+    right = Destination.objects.create(
+        name="SMS",
+        kind="sms",
+        url=server.url("/"),
+        secret=good_secret,
+        settings={"gateway": gateway, "phones": ["13800000001"]},
+    )
+    wrong = Destination.objects.create(
+        name="SMS2",
+        kind="sms",
+        url=server.url("/"),
+        secret="not-it",
+        settings={"gateway": gateway, "phones": ["13800000001"]},
+    )
+    context = {"destination": 'core-sw "A" & <B>'}
+    sent = send(right, context, dedup_key="right")
+    refused = send(wrong, context, dedup_key="wrong")
+    assert (sent.state, sent.last_error) == (State.SENT, "")
+    assert (refused.state, refused.last_error) == refusal
+    assert len(server.received) == 2
+    first = server.received[0]
+    text = 'OpsAssure test message This is a test of the notification destination "core-sw "'
+    if gateway is ALIYUN:
+        assert first.query["PhoneNumbers"] == "13800000001"
+        assert json.loads(first.query["TemplateParam"])["text"].startswith(text)
+    else:
+        assert first.json["PhoneNumberSet"] == ["+8613800000001"]
+        assert first.json["TemplateParamSet"][0].startswith(text)

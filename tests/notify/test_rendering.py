@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from django.test import override_settings
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from opsassure.notify import rendering, sending, services
+from opsassure.notify.channels import robots
 from tests.conftest import World
 from tests.servicedesk.mail import servers
 
@@ -103,3 +106,32 @@ def test_email_goes_over_real_smtp(world: World, django_capture_on_commit_callba
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["X-OpsAssure-Notification"] == str(row.pk)
     assert "核心交换机" in message.get_content()
+
+
+def test_the_generic_message_template_links_back() -> None:
+    subject, body = rendering.render(
+        "message",
+        {"subject": "Disk full", "body": "db-1 /var 99%", "link": "https://ops.example.cn/t/1"},
+        language="en",
+        channel="dingtalk",
+    )
+    assert subject == "Disk full"
+    assert body == "db\\-1 /var 99%\n\n[Open in OpsAssure](https://ops.example.cn/t/1)\n"
+
+
+@given(text=st.text(min_size=0, max_size=400), limit=st.integers(min_value=8, max_value=600))
+def test_truncation_keeps_whole_characters_within_the_byte_limit(text: str, limit: int) -> None:
+    cut = robots.truncate_utf8(text, limit)
+    assert len(cut.encode()) <= limit
+    if len(text.encode()) <= limit:
+        assert cut == text
+    else:
+        assert cut.endswith(robots.ELLIPSIS)
+        assert text.startswith(cut[: -len(robots.ELLIPSIS)])
+
+
+def test_truncation_does_not_leave_half_an_escape_or_entity() -> None:
+    suffix = robots.ELLIPSIS
+    room = len(suffix.encode())
+    assert robots.truncate_utf8("ab\\*cdefgh", 3 + room) == "ab" + suffix
+    assert robots.truncate_utf8("a &lt;bcdefgh", 5 + room) == "a " + suffix

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
 
 from opsassure.notify import digest, sending, services
 from opsassure.notify.models import Destination, Notification, NotificationRule
@@ -242,3 +246,71 @@ def test_rules_choose_channels_by_severity_in_order(world: World) -> None:
     )
     assert [r.pk for r in again] == [r.pk for r in critical]
     assert Notification.objects.count() == 4
+
+
+@pytest.mark.skipif(
+    settings.IS_SQLITE,
+    reason="the in-memory SQLite test database has shared-cache table locks that fail instead "
+    "of waiting; on a real SQLite file IMMEDIATE transactions serialise the writers. This race "
+    "runs on PostgreSQL (CI sets OPSASSURE_TEST_DATABASE_URL).",
+)
+@pytest.mark.django_db(transaction=True)
+def test_racing_workers_claim_each_row_once_and_respect_the_rate_limit(world: World) -> None:
+    destination = Destination.objects.create(
+        name="DT", kind="dingtalk", url="http://127.0.0.1:9/", rate_limit_per_minute=20
+    )
+    rows = Notification.objects.bulk_create(  # not enqueue(): nothing may send them meanwhile
+        Notification(
+            channel="dingtalk", destination=destination, subject=f"A{i}", dedup_key=f"r{i}"
+        )
+        for i in range(30)
+    )
+    ids = [row.pk for row in rows]
+    now = timezone.now()  # the digest queued on hold looks at the real clock
+    barrier = threading.Barrier(4)
+    outcomes: list[tuple[int, str]] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            for pk in ids:
+                taken = sending.claim(pk, now)
+                if taken.outcome:
+                    outcomes.append((pk, taken.outcome))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert len(outcomes) == len({pk for pk, _ in outcomes}) == 30  # each row decided once
+    assert sorted(o for _, o in outcomes) == ["claimed"] * 20 + ["held"] * 10
+    states = Notification.objects.filter(pk__in=ids).values_list("state", flat=True)
+    assert sorted(states) == [State.HELD] * 10 + [State.SENDING] * 20
+
+
+def test_rows_of_a_destination_disabled_meanwhile_fail_but_tests_go_out(
+    world: World, robot: fakes.FakeServer
+) -> None:
+    destination = Destination.objects.create(name="Hook", kind="webhook", url=robot.url("/"))
+    row = services.enqueue(
+        channel="webhook", dedup_key="k", subject="s", body="b", destination=destination
+    )
+    destination.enabled = False
+    destination.save()
+    test = services.send_test_message(destination, user=world.manager)
+    assert test.state == State.PENDING
+    assert sending.send_one(row.pk, now=T0) == State.FAILED
+    assert sending.send_one(test.pk, now=T0) == State.SENT
+    row.refresh_from_db()
+    assert (row.last_error, len(robot.received)) == ("the destination is disabled", 1)
+    later = services.notify_destination(
+        destination, severity="info", dedup_key="later", template="test", context={}
+    )
+    assert (later.state, later.last_error) == (State.FAILED, "the destination is disabled")

@@ -189,3 +189,82 @@ def test_deliveries_snippet_is_scoped_and_escaped(world: World) -> None:
     request.user = world.customer_a_user
     html = template.render(Context({"source": source, "request": request}))
     assert 'data-state="failed"' not in html
+
+
+def test_demo_destinations_load_once(world: World) -> None:
+    from opsassure.core.models import Customer
+    from opsassure.notify import demo
+
+    hospital = Customer.objects.create(code="JCH", name="JCH")
+    demo.load()
+    demo.load()
+    assert sorted(Destination.objects.values_list("name", "kind", "customer", "enabled")) == [
+        ("JCH 运维钉钉群", "dingtalk", hospital.pk, False),
+        ("NOC 值班邮件组", "email", None, True),
+    ]
+    assert Notification.objects.count() == 0
+
+
+def _queries(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/notify/notifications/",
+        "/notify/destinations/",
+        "/api/v1/notify/notifications/",
+        "/api/v1/notify/destinations/",
+    ],
+)
+def test_lists_do_not_query_per_row(world: World, url: str) -> None:
+    def add(count: int) -> None:
+        for _ in range(count):
+            n = Notification.objects.count()
+            destination = Destination.objects.create(
+                customer=world.customer_a, name=f"D{n}", kind="webhook", url="https://x.example.cn/"
+            )
+            Notification.objects.create(
+                customer=world.customer_a,
+                user=world.customer_a_user,
+                destination=destination,
+                channel="webhook",
+                subject=f"S{n}",
+                dedup_key=f"q{n}",
+            )
+
+    client = login(world.manager)
+    add(3)
+    few = _queries(client, url)
+    add(12)
+    assert _queries(client, url) == few
+
+
+def test_notification_detail_escapes_and_scopes(world: World) -> None:
+    summary = Notification.objects.create(channel="email", subject="3 more alerts", dedup_key="d")
+    row = Notification.objects.create(
+        customer=world.customer_a,
+        user=world.engineer_a,
+        channel="sms",
+        address="13800000000",
+        subject="<img src=x onerror=alert(1)>",
+        body="<script>alert(2)</script>",
+        provider_reply='HTTP 200 {"Code": "OK"}',
+        dedup_key="x",
+        state="digested",
+        digest=summary,
+    )
+    page = login(world.engineer_a).get(row.get_absolute_url()).content.decode()
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "<script>alert(2)" not in page
+    assert "<img src=x" not in page
+    assert f'href="/notify/notifications/{summary.pk}/"' in page
+    assert "HTTP 200 {&quot;Code&quot;: &quot;OK&quot;}" in page
+    # A page to staff is not found for a customer user of the same customer.
+    assert login(world.customer_a_user).get(row.get_absolute_url()).status_code == 404

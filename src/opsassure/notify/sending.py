@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -109,11 +110,14 @@ def claim(pk: int, now: dt.datetime) -> Claim:
                 from opsassure.notify import tasks
 
                 destination_id = found["destination_id"]
-                transaction.on_commit(
-                    lambda: tasks.notify_digest.apply_async(
-                        (destination_id,), countdown=WINDOW.total_seconds()
+                # One digest task per destination and window, not one per held row (a burst
+                # of 1,000 alerts would queue 1,000); the sweep covers a lost one.
+                if cache.add(f"notify-digest-{destination_id}", 1, WINDOW.total_seconds()):
+                    transaction.on_commit(
+                        lambda: tasks.notify_digest.apply_async(
+                            (destination_id,), countdown=WINDOW.total_seconds()
+                        )
                     )
-                )
                 return Claim(None, "held")
             won = mine.update(**take)
     if won != 1:
@@ -128,6 +132,10 @@ def send_one(pk: int, now: dt.datetime | None = None) -> str:
     row = taken.notification
     if row is None:
         return str(State.HELD) if taken.outcome == "held" else ""
+    destination = row.destination
+    if destination is not None and not destination.enabled and not row.payload.get("test"):
+        # Disabled after the row was written: stop, visibly, instead of sending.
+        return record_failure(row, "the destination is disabled", "", retryable=False, now=now)
     try:
         reply = sender_for(row.channel).send(row)
     except SendError as error:

@@ -192,8 +192,8 @@ def notify_user(
 ) -> list[Notification]:
     """Tell ``user`` on the channels their rules choose for ``severity`` (or ``channels``).
 
-    Inactive users get nothing. Without a matching rule the user gets e-mail. Non-critical messages during the user's
-    quiet hours are deferred to the end of the quiet hours, not dropped. One row per
+    Inactive users get nothing. Without a matching rule the user gets e-mail. Non-critical
+    messages during the user's quiet hours are deferred to their end, not dropped. One row per
     channel, deduplicated by ``f"{dedup_key}:{channel}"``; a channel the user has no
     address for (no e-mail, no phone, no gateway) gets a ``failed`` row saying why, so the
     timeline shows it.
@@ -264,6 +264,7 @@ def notify_destination(
     context: Mapping[str, Any],
     source: models.Model | None = None,
     mentions: Sequence[str] = (),
+    test: bool = False,
 ) -> Notification:
     """Send a rendered message to a bot, webhook, gateway or mailing list.
 
@@ -285,9 +286,9 @@ def notify_destination(
         customer=destination.customer,
         severity=severity,
         source=source,
-        payload={"template": template, "mentions": [str(m) for m in mentions]},
+        payload={"template": template, "mentions": [str(m) for m in mentions], "test": test},
         language=language,
-        failed_because="" if destination.enabled else "the destination is disabled",
+        failed_because="" if destination.enabled or test else "the destination is disabled",
     )
 
 
@@ -312,22 +313,13 @@ def for_source(obj: models.Model) -> QuerySet[Notification]:
 
 
 def send_test_message(destination: Destination, *, user: User) -> Notification:
-    """Queue a test message to ``destination`` (sent at once, even if it is disabled)."""
-    row = notify_destination(
+    """Queue a test message to ``destination`` (sent even if it is disabled: that is how one
+    checks a destination before enabling it)."""
+    return notify_destination(
         destination,
         severity=Severity.INFO,
         dedup_key=f"test:{destination.pk}:{uuid.uuid4().hex}",
         template="test",
         context={"destination": destination.name, "sent_at": timezone.now(), "by": str(user)},
+        test=True,
     )
-    if row.state == Notification.State.FAILED and not destination.enabled:
-        # Testing a disabled destination is how one checks it before enabling it.
-        with transaction.atomic():
-            Notification.objects.filter(pk=row.pk).update(
-                state=Notification.State.PENDING, last_error=""
-            )
-            from opsassure.notify import tasks
-
-            enqueue_on_commit(tasks.notify_send, row.pk)
-        row.refresh_from_db()
-    return row

@@ -12,15 +12,23 @@
      "max_length": 300}                     # optional, characters of {text}
 
 Placeholders, replaced in every string of url, headers, query and body: ``{phone}``,
-``{text}``, ``{subject}``, ``{severity}``, ``{secret}`` (the destination's secret, so it
-never sits in the settings in clear). One request per phone number.
+``{text}``, ``{text_json}`` (the text escaped for a JSON string), ``{subject}``,
+``{severity}``, ``{secret}`` (the destination's secret, so it never sits in the settings in
+clear). One request per phone number. ``"auth": {"type": "aliyun-rpc", "access_key_id": …}``
+or ``{"type": "tencent-tc3", "secret_id": …, "region": …}`` signs the request for Alibaba
+Cloud or Tencent Cloud (``cloud_signing``), with the destination's secret as the key.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.parse
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.utils import timezone
+
+from opsassure.notify.channels import cloud_signing
 from opsassure.notify.channels.base import Sender, SendError, json_reply, reply_text, request
 
 if TYPE_CHECKING:
@@ -73,6 +81,8 @@ def validate_gateway(gateway: Any) -> list[str]:
     success = gateway.get("success")
     if success is not None and not (isinstance(success, dict) and "field" in success):
         problems.append('success must be an object like {"field": "Code", "equals": "OK"}')
+    if gateway.get("auth") is not None:
+        problems += cloud_signing.auth_problems(gateway["auth"])
     return problems
 
 
@@ -100,6 +110,8 @@ class GatewaySender(Sender):
             values = {
                 "phone": phone,
                 "text": text,
+                # For a JSON string inside a string (Aliyun's TemplateParam): escaped, no quotes.
+                "text_json": json.dumps(text, ensure_ascii=False)[1:-1],
                 "subject": notification.subject,
                 "severity": notification.severity,
                 "secret": destination.secret,
@@ -116,7 +128,11 @@ class GatewaySender(Sender):
         body = fill(gateway.get("body"), values)
         if method != "GET" and body is not None:
             kwargs["data" if gateway.get("format") == "form" else "json"] = body
-        response = request(method, fill(url, values), **kwargs)
+        url = fill(url, values)
+        auth = gateway.get("auth")
+        if auth:
+            self._sign(auth, method, url, body, kwargs, values["secret"])
+        response = request(method, url, **kwargs)
         reply = reply_text(response, limit=1000)
         success = gateway.get("success")
         if success:
@@ -128,6 +144,33 @@ class GatewaySender(Sender):
                     retryable=bool(gateway.get("retry_on_reply_error", True)),
                 )
         return reply
+
+    @staticmethod
+    def _sign(
+        auth: dict[str, Any], method: str, url: str, body: Any, kwargs: dict[str, Any], secret: str
+    ) -> None:
+        now = timezone.now()
+        if auth["type"] == "aliyun-rpc":
+            if method != "GET":
+                raise SendError("aliyun-rpc signing needs method GET", retryable=False)
+            kwargs["params"] = cloud_signing.aliyun_rpc_query(
+                kwargs.get("params") or {},
+                access_key_id=str(auth["access_key_id"]),
+                secret=secret,
+                now=now,
+            )
+        else:  # tencent-tc3: sign the exact bytes we send
+            raw = cloud_signing.json_bytes(body if body is not None else {})
+            kwargs.pop("json", None)
+            kwargs.pop("data", None)
+            kwargs["content"] = raw
+            host = urllib.parse.urlsplit(url).netloc
+            kwargs["headers"] = {
+                **kwargs.get("headers", {}),
+                **cloud_signing.tencent_tc3_headers(
+                    raw, auth=auth, host=host, secret=secret, now=now
+                ),
+            }
 
 
 class VoiceSender(GatewaySender):

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 _MOBILE = re.compile(r"^\+?\d{5,20}$")
 WECOM_MAX_BYTES = 4096
+DINGTALK_MAX_BYTES = 18_000  # the robot refuses messages over ~20,000 bytes
+FEISHU_MAX_BYTES = 28_000  # a card must stay under 30 KB
 ELLIPSIS = "\n…"
 
 
@@ -86,11 +88,11 @@ class DingTalkSender(Sender):
     def send(self, notification: Notification) -> str:
         url, secret = _url_and_secret(notification)
         mobiles, user_ids = split_mentions(notification)
-        text = notification.body.rstrip()
         # DingTalk only shows an @ that is also written in the text.
         tail = " ".join(f"@{m}" for m in [*mobiles, *user_ids])
-        if tail:
-            text = f"{text}\n\n{tail}"
+        tail = f"\n\n{tail}" if tail else ""
+        room = DINGTALK_MAX_BYTES - len(tail.encode())
+        text = truncate_utf8(notification.body.rstrip(), room) + tail
         message: dict[str, Any] = {
             "msgtype": "markdown",
             "markdown": {"title": notification.subject[:100], "text": text},
@@ -157,9 +159,9 @@ FEISHU_COLOURS = {"critical": "red", "high": "orange", "warning": "yellow", "inf
 
 
 def feishu_card(notification: Notification, user_ids: list[str]) -> dict[str, Any]:
-    content = notification.body.rstrip()
-    if user_ids:
-        content += "\n" + " ".join(f"<at id={u}></at>" for u in user_ids)
+    tail = ("\n" + " ".join(f"<at id={u}></at>" for u in user_ids)) if user_ids else ""
+    room = FEISHU_MAX_BYTES - len(tail.encode())
+    content = truncate_utf8(notification.body.rstrip(), room) + tail
     return {
         "config": {"wide_screen_mode": True},
         "header": {

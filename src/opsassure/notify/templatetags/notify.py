@@ -26,4 +26,4 @@ def notification_deliveries(context: Any, obj: Any, limit: int = 50) -> dict[str
         .defer("body", "payload")
         .order_by("created_at", "id")[:limit]
     )
-    return {"deliveries": list(deliveries), "allowed": True}
+    return {"deliveries": list(deliveries), "allowed": True, "link": True}
