@@ -216,3 +216,32 @@ def test_customer_users_see_no_on_call_data(oncall: Oncall, world: World) -> Non
     client = api_as(world.customer_a_admin)
     assert client.get(f"{BASE}/schedules/").status_code == 403
     assert client.get(f"{BASE}/escalations/").status_code == 403
+
+
+def _count_queries(client: object, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200  # type: ignore[attr-defined]
+    return len(captured)
+
+
+def test_lists_do_not_grow_queries_with_rows(oncall: Oncall, world: World) -> None:
+    client = api_as(oncall.lead)
+
+    def add_runs(count: int) -> None:
+        for n in range(count):
+            run = services.start_escalation(
+                policy=oncall.policy, customer=world.customer_a, title=f"r{n}", severity="high"
+            )
+            services.acknowledge(run, user=oncall.first, via="api")
+
+    add_runs(2)
+    few = {
+        url: _count_queries(client, url)
+        for url in (f"{BASE}/escalations/", f"{BASE}/schedules/", "/oncall/escalations/")
+    }
+    add_runs(6)
+    many = {url: _count_queries(client, url) for url in few}
+    assert many == few

@@ -358,3 +358,46 @@ def test_two_sweeps_racing_run_each_step_exactly_once(
     assert Notification.objects.count() == 30
     assert EscalationStep.objects.filter(run__in=runs, state="done").count() == 30
     assert EscalationStep.objects.filter(run__in=runs, state="pending", repeat=1).count() == 30
+
+
+def test_a_worker_dying_mid_step_leaves_it_pending_for_the_next_sweep(
+    oncall: Oncall, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = _start(oncall, world)
+    now = timezone.now()
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("worker killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(escalation, "next_after", crash)
+        assert escalation.sweep(now).ran == []
+    # Everything the dead worker did was rolled back: no message, the step is pending.
+    assert Notification.objects.count() == 0
+    assert _steps(run) == [(0, 0, "pending")]
+    assert EscalationStep.objects.get(run=run).fence == 0
+    assert len(escalation.sweep(now).ran) == 1
+    assert Notification.objects.count() == 1
+    assert _steps(run) == [(0, 0, "done"), (0, 1, "pending")]
+
+
+def test_the_message_lists_the_callers_summaries(oncall: Oncall, world: World) -> None:
+    context = {"summaries": ["db01 /data 97%", "db01 inode 91%"], "url": "http://x.example/g/1"}
+    run = _start(oncall, world, context=context)
+    escalation.sweep(timezone.now())
+    body = Notification.objects.get(source_id=str(run.pk)).body
+    assert "- db01 /data 97%\n- db01 inode 91%\n" in body
+    assert ": http://x.example/g/1\n" in body
+
+
+def test_an_exhausted_run_with_a_newer_open_one_is_a_conflict(oncall: Oncall, world: World) -> None:
+    ticket = _sd_ticket(world.customer_a, "Flapping")
+    old = _start(oncall, world, ticket=ticket)
+    EscalationRun.objects.filter(pk=old.pk).update(state="exhausted")
+    newer = _start(oncall, world, ticket=ticket)
+    assert newer.pk != old.pk
+    with pytest.raises(ConflictError):
+        services.acknowledge(old, user=oncall.first, via="api")
+    old.refresh_from_db()
+    assert (old.state, old.acknowledged_by_id) == ("exhausted", None)
+    assert services.acknowledge(newer, user=oncall.first, via="api").state == "acknowledged"

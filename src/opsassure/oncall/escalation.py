@@ -257,6 +257,9 @@ def _execute(run: EscalationRun, step: EscalationStep, now: dt.datetime) -> None
             "customer": str(run.customer) if run.customer else "",
             "ticket": str(run.ticket.number) if run.ticket else "",
             "level": step.position + 1,
+            # What the caller (e.g. alerting) put into the run's context, if anything.
+            "summaries": [str(s) for s in run.context.get("summaries", []) or []][:5],
+            "source_url": str(run.context.get("url", "") or ""),
             "repeat": step.repeat,
             # Our own URLs: marked safe so that no channel's escaping mangles them.
             "run_url": mark_safe(f"{settings.BASE_URL}{run.get_absolute_url()}"),  # noqa: S308

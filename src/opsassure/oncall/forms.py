@@ -10,7 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from opsassure.core.models import User
 from opsassure.notify.models import Channel
-from opsassure.oncall.models import EscalationPolicy, EscalationPolicyStep, Schedule
+from opsassure.oncall.models import (
+    EscalationPolicy,
+    EscalationPolicyStep,
+    Layer,
+    LayerParticipant,
+    Schedule,
+)
 
 DATETIME = forms.DateTimeInput(
     attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"
@@ -96,3 +102,72 @@ class StepForm(forms.ModelForm[EscalationPolicyStep]):
 StepFormSet = inlineformset_factory(
     EscalationPolicy, EscalationPolicyStep, form=StepForm, extra=1, can_delete=True
 )
+
+
+class ScheduleForm(forms.ModelForm[Schedule]):
+    class Meta:
+        model = Schedule
+        fields = ["team", "name", "time_zone", "calendar", "description", "is_active"]
+
+
+class LayerForm(forms.ModelForm[Layer]):
+    people = forms.CharField(
+        label=_("Participants, in order"),
+        help_text=_("User names separated by commas; a name may appear more than once."),
+    )
+
+    class Meta:
+        model = Layer
+        fields = [
+            "name",
+            "order",
+            "kind",
+            "length",
+            "length_unit",
+            "start_date",
+            "handoff_time",
+            "end_date",
+        ]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "handoff_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["people"] = ", ".join(u.username for u in self.instance.participants)
+
+    def clean_people(self) -> list[User]:
+        names = [n.strip() for n in self.cleaned_data["people"].replace("，", ",").split(",")]
+        names = [n for n in names if n]
+        found = {u.username: u for u in staff_users().filter(username__in=names)}
+        unknown = sorted({n for n in names if n not in found})
+        if unknown:
+            raise forms.ValidationError(
+                _("Not active provider staff: %(names)s") % {"names": ", ".join(unknown)}
+            )
+        return [found[n] for n in names]
+
+
+LayerFormSet = inlineformset_factory(Schedule, Layer, form=LayerForm, extra=1, can_delete=True)
+
+
+def save_layers(formset: Any, schedule: Schedule) -> None:
+    """Save a valid ``LayerFormSet`` with each layer's participants in the given order."""
+    formset.instance = schedule
+    formset.save(commit=False)
+    for gone in formset.deleted_objects:
+        gone.delete()
+    for form in formset.forms:
+        if form in formset.deleted_forms or not (form.instance.pk or form.has_changed()):
+            continue
+        layer = form.save(commit=False)
+        layer.schedule = schedule
+        layer.save()
+        LayerParticipant.objects.filter(layer=layer).delete()
+        LayerParticipant.objects.bulk_create(
+            LayerParticipant(layer=layer, user=user, position=position)
+            for position, user in enumerate(form.cleaned_data["people"])
+        )

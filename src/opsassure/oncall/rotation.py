@@ -44,6 +44,13 @@ class LayerSpec:
     shift_hours: int | None = None  # custom length in hours
     end_date: dt.date | None = None
     holidays: tuple[dt.date, ...] = ()  # sorted
+    # Shift starts computed so far (a week view asks for the same ones many times).
+    _starts: dict[int, dt.datetime] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    _people: dict[int, int | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         if (self.shift_days is None) == (self.shift_hours is None):
@@ -69,12 +76,18 @@ class LayerSpec:
 
     def shift_start(self, index: int) -> dt.datetime:
         """Start of shift ``index`` (UTC), ignoring the end date."""
+        found = self._starts.get(index)
+        if found is not None:
+            return found
         if self.shift_days is not None:
-            return self._local(
+            start = self._local(
                 self.start_date + dt.timedelta(days=index * self.shift_days), self.handoff_time
             )
-        assert self.shift_hours is not None
-        return self.first_start + dt.timedelta(hours=index * self.shift_hours)
+        else:
+            assert self.shift_hours is not None
+            start = self.first_start + dt.timedelta(hours=index * self.shift_hours)
+        self._starts[index] = start
+        return start
 
     def shift_bounds(self, index: int) -> tuple[dt.datetime, dt.datetime]:
         start, end = self.shift_start(index), self.shift_start(index + 1)
@@ -125,9 +138,13 @@ class LayerSpec:
         return count
 
     def participant(self, index: int) -> int | None:
-        if not self.participants:
-            return None
-        return self.participants[(index + self.holidays_through(index)) % len(self.participants)]
+        if index not in self._people:
+            self._people[index] = (
+                self.participants[(index + self.holidays_through(index)) % len(self.participants)]
+                if self.participants
+                else None
+            )
+        return self._people[index]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -144,16 +144,23 @@ def acknowledge(run: EscalationRun, *, user: User, via: str) -> EscalationRun:
     run.acknowledged_by = user
     run.acknowledged_via = via[:16]
     run.stalled_at = None
-    run.save(
-        update_fields=[
-            "state",
-            "acknowledged_at",
-            "acknowledged_by",
-            "acknowledged_via",
-            "stalled_at",
-            "updated_at",
-        ]
-    )
+    try:
+        with transaction.atomic():
+            run.save(
+                update_fields=[
+                    "state",
+                    "acknowledged_at",
+                    "acknowledged_by",
+                    "acknowledged_via",
+                    "stalled_at",
+                    "updated_at",
+                ]
+            )
+    except IntegrityError as error:
+        # An exhausted run whose source has a newer open run: that one is the one to take.
+        raise ConflictError(
+            _("A newer escalation of the same source is open: acknowledge that one.")
+        ) from error
     escalation.cancel_pending(run, now)
     _ticket_note(
         run, user, _("Escalation acknowledged by %(who)s (%(via)s).") % {"who": user, "via": via}

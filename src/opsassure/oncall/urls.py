@@ -8,7 +8,14 @@ app_name = "oncall"
 
 urlpatterns = [
     path("schedules/", views.ScheduleListView.as_view(), name="schedule-list"),
+    path("schedules/new/", views.schedule_edit, name="schedule-create"),
     path("schedules/<int:pk>/", views.schedule_detail, name="schedule-detail"),
+    path("schedules/<int:pk>/edit/", views.schedule_edit, name="schedule-edit"),
+    path(
+        "schedules/<int:pk>/overrides/<int:override_pk>/delete/",
+        views.override_delete,
+        name="override-delete",
+    ),
     path("handovers/", views.handover_log, name="handover-log"),
     path("handovers/<int:pk>/acknowledge/", views.handover_acknowledge, name="handover-ack"),
     path("policies/", views.PolicyListView.as_view(), name="policy-list"),

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,11 +21,20 @@ from opsassure.core.ui.generic import Column, ScopedListView
 from opsassure.notify import services as notify
 from opsassure.oncall import handovers, services
 from opsassure.oncall.errors import OncallError
-from opsassure.oncall.forms import HandoverForm, OverrideForm, PolicyForm, StepFormSet
+from opsassure.oncall.forms import (
+    HandoverForm,
+    LayerFormSet,
+    OverrideForm,
+    PolicyForm,
+    ScheduleForm,
+    StepFormSet,
+    save_layers,
+)
 from opsassure.oncall.models import (
     EscalationPolicy,
     EscalationRun,
     Handover,
+    Override,
     PersonalFeed,
     Schedule,
 )
@@ -35,6 +44,7 @@ class ScheduleListView(ScopedListView):
     model = Schedule
     permission_required = "oncall.view_schedule"
     title = gettext_lazy("On-call schedules")
+    template_name = "oncall/schedule_list.html"
     columns = [
         Column("name", gettext_lazy("Name"), link=True),
         Column("team", gettext_lazy("Team")),
@@ -45,6 +55,26 @@ class ScheduleListView(ScopedListView):
 
     def get_queryset(self) -> Any:
         return super().get_queryset().select_related("team", "calendar")
+
+
+@login_required
+def schedule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create or edit a schedule with its layers (participants as user names, in order)."""
+    schedule = get_object_or_404(scoped(Schedule, request.user), pk=pk) if pk else None
+    needed = "oncall.change_schedule" if schedule else "oncall.add_schedule"
+    if not request.user.has_perm(needed):
+        return HttpResponse(status=403)
+    form = ScheduleForm(request.POST or None, instance=schedule)
+    formset = LayerFormSet(request.POST or None, instance=schedule or Schedule())
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            save_layers(formset, saved)
+        messages.success(request, _("Schedule saved."))
+        return redirect(saved.get_absolute_url())
+    status = 400 if request.method == "POST" else 200
+    context = {"schedule": schedule, "form": form, "formset": formset}
+    return render(request, "oncall/schedule_edit.html", context, status=status)
 
 
 def _week_start(request: HttpRequest) -> dt.date:
@@ -72,7 +102,13 @@ def week_grid(schedule: Schedule, monday: dt.date) -> dict[str, Any]:
             {
                 "date": day,
                 "shifts": [
-                    {"shift": shift, "from": max(shift.start, low), "to": min(shift.end, high)}
+                    {
+                        "shift": shift,
+                        "from": f"{max(shift.start, low).astimezone(zone):%H:%M}",
+                        "to": "24:00"
+                        if shift.end >= high
+                        else f"{shift.end.astimezone(zone):%H:%M}",
+                    }
                     for shift in week
                     if shift.start < high and shift.end > low
                 ],
@@ -107,7 +143,7 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Override saved."))
                 return redirect(f"{schedule.get_absolute_url()}?week={monday.isoformat()}")
-    feed, _created = PersonalFeed.objects.get_or_create(user=request.user)
+    feed = personal_feed(request.user)
     context = {
         "schedule": schedule,
         "layers": schedule.layers.prefetch_related("turns__user").order_by("order", "id"),
@@ -126,6 +162,16 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "oncall/schedule_detail.html", context, status=400 if form.errors else 200
     )
+
+
+@login_required
+@require_POST
+@permission_required("oncall.delete_override", raise_exception=True)
+def override_delete(request: HttpRequest, pk: int, override_pk: int) -> HttpResponse:
+    schedule = get_object_or_404(scoped(Schedule, request.user), pk=pk)
+    get_object_or_404(Override.objects.filter(schedule=schedule), pk=override_pk).delete()
+    messages.success(request, _("Override removed."))
+    return redirect(schedule.get_absolute_url())
 
 
 @login_required
@@ -177,17 +223,29 @@ def handover_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("oncall:handover-log")
 
 
+def personal_feed(user: Any) -> PersonalFeed:
+    """The user's feed token, created on first use (two tabs at once must not fail)."""
+    try:
+        with transaction.atomic():
+            return PersonalFeed.objects.get_or_create(user=user)[0]
+    except IntegrityError:
+        return PersonalFeed.objects.get(user=user)
+
+
 class PolicyListView(ScopedListView):
     model = EscalationPolicy
     permission_required = "oncall.view_escalationpolicy"
     title = gettext_lazy("Escalation policies")
-    create_url_name = "oncall:policy-create"
+    template_name = "oncall/policy_list.html"
     columns = [
         Column("name", gettext_lazy("Name"), link=True),
         Column("team", gettext_lazy("Team")),
         Column("description", gettext_lazy("Description")),
     ]
     ordering = ["name", "id"]
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().select_related("team")
 
 
 @login_required
