@@ -15,6 +15,16 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils import timezone
 
+from opsassure.alerting import services as alerting_services
+from opsassure.alerting.models import (
+    Alert,
+    AlertGroup,
+    InhibitionRule,
+    Integration,
+    MaintenanceWindow,
+    RoutingRule,
+    Silence,
+)
 from opsassure.catalog import catalogue, sla_policies
 from opsassure.catalog import services as catalog_services
 from opsassure.catalog.models import (
@@ -421,6 +431,100 @@ def _inbound_mail(world: World, customer: Customer) -> Sample:
     return Sample(mail, subject)
 
 
+def _integration_for(customer: Customer) -> Integration:
+    name = f"integration-{customer.code}-{next(_counter)}"
+    return Integration.objects.create(name=name, kind="alertmanager", customer=customer)
+
+
+def _integration(world: World, customer: Customer) -> Sample:
+    integration = _integration_for(customer)
+    return Sample(integration, integration.name)
+
+
+def _alert_group(customer: Customer) -> AlertGroup:
+    integration = _integration_for(customer)
+    now = timezone.now()
+    title = f"group-{customer.code}-{next(_counter)}"
+    group = AlertGroup.objects.create(
+        customer=customer,
+        integration=integration,
+        group_key=title,
+        key_hash=title,
+        title=title,
+        started_at=now,
+        last_alert_at=now,
+    )
+    return group
+
+
+def _group(world: World, customer: Customer) -> Sample:
+    group = _alert_group(customer)
+    return Sample(group, group.title)
+
+
+def _alert(world: World, customer: Customer) -> Sample:
+    group = _alert_group(customer)
+    now = timezone.now()
+    name = f"Alert{customer.code}{next(_counter)}"
+    alert = Alert.objects.create(
+        integration=group.integration,
+        customer=customer,
+        fingerprint=name,
+        status="firing",
+        alertname=name,
+        summary=name,
+        labels={"alertname": name},
+        starts_at=now,
+        first_seen=now,
+        last_seen=now,
+        group=group,
+    )
+    return Sample(alert, name)
+
+
+def _silence(world: World, customer: Customer) -> Sample:
+    now = timezone.now()
+    comment = f"silence-{customer.code}-{next(_counter)}"
+    silence = alerting_services.create_silence(
+        customer=customer,
+        matchers_=['alertname="X"'],
+        starts_at=now,
+        ends_at=now + datetime.timedelta(hours=1),
+        comment=comment,
+        actor=None,
+    )
+    return Sample(silence, comment)
+
+
+def _maintenance(world: World, customer: Customer) -> Sample:
+    now = timezone.now()
+    name = f"maintenance-{customer.code}-{next(_counter)}"
+    window = alerting_services.create_maintenance_window(
+        name=name,
+        customer=customer,
+        matchers_=['alertname="X"'],
+        starts_at=now,
+        ends_at=now + datetime.timedelta(hours=1),
+    )
+    return Sample(window, name)
+
+
+def _routing_rule(world: World, customer: Customer) -> Sample:
+    name = f"route-{customer.code}-{next(_counter)}"
+    return Sample(RoutingRule.objects.create(customer=customer, name=name), name)
+
+
+def _inhibition_rule(world: World, customer: Customer) -> Sample:
+    name = f"inhibit-{customer.code}-{next(_counter)}"
+    rule = InhibitionRule.objects.create(
+        customer=customer,
+        name=name,
+        source_matchers=['alertname="A"'],
+        target_matchers=['alertname="B"'],
+    )
+    return Sample(rule, name)
+
+
 def _oncall_schedule_for(world: World, customer: Customer) -> Schedule:
     team = world.team_b if customer == world.customer_b else world.team_a
     name = f"Rota-{customer.code}-{next(_counter)}"
@@ -545,6 +649,13 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     OlaTarget: _ola_target,
     Mailbox: _mailbox,
     InboundMail: _inbound_mail,
+    Integration: _integration,
+    AlertGroup: _group,
+    Alert: _alert,
+    Silence: _silence,
+    MaintenanceWindow: _maintenance,
+    RoutingRule: _routing_rule,
+    InhibitionRule: _inhibition_rule,
     Schedule: _oncall_schedule,
     Layer: _oncall_layer,
     Override: _oncall_override,

@@ -44,6 +44,11 @@ def env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def env_float(name: str, default: float) -> float:
+    raw = env(name, str(default)).strip()
+    return float(raw) if raw else default
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
@@ -130,6 +135,7 @@ INSTALLED_APPS = [
     "opsassure.servicedesk.mail",
     "opsassure.notify",
     "opsassure.oncall",
+    "opsassure.alerting",
     "opsassure.web",
 ]
 
@@ -300,6 +306,11 @@ ONCALL_HANDOVER_ACK_MINUTES = env_int("ONCALL_HANDOVER_ACK_MINUTES", 30)  # then
 ONCALL_ACTION_LINK_HOURS = env_int("ONCALL_ACTION_LINK_HOURS", 72)  # signed ack/resolve links
 ONCALL_SWEEP_BATCH = env_int("ONCALL_SWEEP_BATCH", 200)  # due steps claimed per sweep pass
 
+# --- Alerting (docs/alerting.md) ---------------------------------------------------------------
+OPSASSURE_ALERT_MAX_BODY_BYTES = env_int("ALERT_MAX_BODY_BYTES", 4 * 1024 * 1024)  # 413 above
+# A worker that claimed an ingest batch and died: another may take it over after this long.
+OPSASSURE_ALERT_BATCH_LEASE_SECONDS = env_int("ALERT_BATCH_LEASE_SECONDS", 120)
+
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -368,6 +379,9 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # kombu polls the folder (default every 1 s, fetching at most a prefetch's worth):
+        # alert → notification is two hops, so the default alone cost ~2 s of latency.
+        "polling_interval": env_float("BROKER_POLLING_SECONDS", 0.1),
     }
 EMBEDDED_BROKER = CELERY_BROKER_URL == "filesystem://"
 CELERY_TASK_QUEUES_NAMES = ["alerts", "notify", "automation", "reports", "default"]

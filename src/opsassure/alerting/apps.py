@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AlertingConfig(AppConfig):
+    name = "opsassure.alerting"
+    label = "alerting"
+    verbose_name = _("Alerting")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from opsassure.alerting import paging
+        from opsassure.alerting.tasks import ensure_schedules
+
+        post_migrate.connect(
+            ensure_schedules, sender=self, dispatch_uid="opsassure_alerting_schedules"
+        )
+        paging.connect_signals()

@@ -1,0 +1,439 @@
+"""The worker side of ingest: everything that happens after a batch was committed.
+
+``process_batch(batch_id)`` claims the batch (conditional UPDATE with a fence, so one worker at
+a time), then handles each of its alerts whose ``pending`` flag is set — enrichment from the
+CMDB, suppression, grouping, flapping, routing (incident, notify, paging, drop) and group
+resolution — one savepoint per alert, and marks the batch processed. Safe to run twice: the
+per-alert flag and the partial unique constraint on open groups make a repeat a no-op. A
+batch left unprocessed (lost message, killed worker) is re-driven by ``sweep``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from opsassure.alerting import paging, routing
+from opsassure.alerting.enrichment import Enricher
+from opsassure.alerting.models import (
+    SEVERITY_RANK,
+    Alert,
+    AlertEvent,
+    AlertGroup,
+    GroupState,
+    IngestBatch,
+    Integration,
+    RateWindow,
+)
+from opsassure.alerting.suppression import Context
+from opsassure.cmdb.models import ConfigurationItem
+
+logger = logging.getLogger(__name__)
+REDRIVE_AFTER = dt.timedelta(seconds=30)
+SWEEP_LIMIT = 500
+
+
+def event(
+    kind: str,
+    *,
+    group: AlertGroup | None = None,
+    alert: Alert | None = None,
+    at: dt.datetime | None = None,
+    message: str = "",
+    data: dict[str, Any] | None = None,
+    actor: Any = None,
+) -> AlertEvent:
+    customer_id = group.customer_id if group is not None else (alert.customer_id if alert else None)
+    return AlertEvent.objects.create(
+        customer_id=customer_id,
+        group=group,
+        alert=alert,
+        kind=kind,
+        at=at or timezone.now(),
+        message=message[:500],
+        data=data or {},
+        actor=actor,
+    )
+
+
+def group_key(integration: Integration, batch_key: str, alert: Alert) -> str:
+    """Configured labels, else the sender's group key, else alertname + instance/host."""
+    labels = alert.labels
+    if integration.group_by:
+        chosen = {str(name): labels.get(str(name), "") for name in integration.group_by}
+        return "labels:" + json.dumps(chosen, sort_keys=True, ensure_ascii=False)
+    if batch_key:
+        return "sender:" + batch_key
+    host = labels.get("instance") or labels.get("host") or labels.get("hostname") or ""
+    return "default:" + json.dumps(
+        {"alertname": labels.get("alertname", ""), "instance": host}, ensure_ascii=False
+    )
+
+
+def _title(integration: Integration, batch: IngestBatch, alert: Alert) -> str:
+    if integration.group_by:
+        parts = [f"{name}={alert.labels.get(str(name), '')}" for name in integration.group_by]
+        return ", ".join(parts)[:300]
+    group_labels = batch.meta.get("groupLabels") if batch.group_key else None
+    if isinstance(group_labels, dict) and group_labels:
+        return ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items()))[:300]
+    host = alert.labels.get("instance") or alert.labels.get("host") or ""
+    name = alert.alertname or alert.summary or alert.fingerprint
+    return (f"{name} · {host}" if host else name)[:300]
+
+
+class Processor:
+    """Handles the pending alerts of one batch (caches CMDB lookups and active silences)."""
+
+    def __init__(self, batch: IngestBatch, now: dt.datetime) -> None:
+        self.batch = batch
+        self.integration = batch.integration
+        self.now = now
+        self.enricher = Enricher(self.integration.customer_id)
+        self._suppression: Context | None = None
+        self.touched: set[int] = set()  # groups to recount once the batch's alerts are in
+
+    @property
+    def suppression(self) -> Context:
+        if self._suppression is None:
+            self._suppression = Context.load(self.now)
+        return self._suppression
+
+    def handle(self, alert_id: int) -> bool:
+        try:
+            with transaction.atomic():
+                return self._handle(alert_id)
+        except Exception as error:  # one bad alert must not block its batch forever
+            logger.exception("alert %s could not be processed", alert_id)
+            with transaction.atomic():
+                alert = Alert.objects.filter(pk=alert_id).first()
+                if alert is not None:
+                    event(AlertEvent.Kind.ERROR, alert=alert, message=str(error))
+                    Alert.objects.filter(pk=alert_id, status=alert.status).update(
+                        processed_status=alert.status, pending=False
+                    )
+            return False
+
+    def _handle(self, alert_id: int) -> bool:
+        alert = Alert.objects.select_for_update().filter(pk=alert_id, pending=True).first()
+        if alert is None:
+            return False
+        first_time = alert.processed_status == ""
+        if first_time:
+            self._enrich(alert)
+            found = self.suppression.suppressor(alert) if alert.status == "firing" else {}
+            alert.suppressed = bool(found)
+            alert.suppressed_by = found
+            alert.group = self._group_for(alert)
+        group = alert.group
+        alert.processed_status = alert.status
+        alert.pending = False
+        alert.save(
+            update_fields=[
+                "processed_status",
+                "pending",
+                "ci",
+                "customer",
+                "suppressed",
+                "suppressed_by",
+                "group",
+            ]
+        )
+        if alert.status == "firing":
+            kind = AlertEvent.Kind.SUPPRESSED if alert.suppressed else AlertEvent.Kind.FIRED
+            event(
+                kind,
+                group=group,
+                alert=alert,
+                at=alert.starts_at,
+                message=alert.summary,
+                data=alert.suppressed_by or {},
+            )
+            if group is not None:
+                self._check_flapping(group, alert)
+        else:
+            event(
+                AlertEvent.Kind.RESOLVED,
+                group=group,
+                alert=alert,
+                at=alert.ends_at or self.now,
+                message=alert.summary,
+            )
+        if group is not None:
+            self.touched.add(group.pk)
+        return True
+
+    def _enrich(self, alert: Alert) -> None:
+        ci_id = self.enricher.ci_for(alert.labels)
+        alert.ci_id = ci_id
+        if alert.customer_id is None and ci_id is not None:
+            alert.customer_id = (
+                ConfigurationItem.objects.filter(pk=ci_id)
+                .values_list("customer_id", flat=True)
+                .first()
+            )
+
+    def _group_for(self, alert: Alert) -> AlertGroup:
+        key = group_key(self.integration, self.batch.group_key, alert)
+        key_hash = hashlib.sha256(f"{alert.customer_id or ''}|{key}".encode()).hexdigest()
+        existing = AlertGroup.objects.filter(
+            integration=self.integration, key_hash=key_hash, is_open=True
+        ).first()
+        if existing is not None:
+            if existing.ci_id is None and alert.ci_id is not None:
+                existing.ci_id = alert.ci_id
+                AlertGroup.objects.filter(pk=existing.pk).update(ci_id=alert.ci_id)
+            return existing
+        ci = ConfigurationItem.objects.filter(pk=alert.ci_id).first() if alert.ci_id else None
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent worker may win the race
+                group = AlertGroup.objects.create(
+                    customer_id=alert.customer_id,
+                    integration=self.integration,
+                    group_key=key,
+                    key_hash=key_hash,
+                    title=_title(self.integration, self.batch, alert),
+                    severity=alert.severity,
+                    labels=alert.labels,
+                    ci=ci,
+                    owner_team_id=ci.owner_team_id if ci is not None else None,
+                    service=routing.service_for(alert),
+                    started_at=alert.starts_at,
+                    last_alert_at=self.now,
+                )
+        except IntegrityError:
+            return AlertGroup.objects.get(
+                integration=self.integration, key_hash=key_hash, is_open=True
+            )
+        event(AlertEvent.Kind.GROUP_OPENED, group=group, at=self.now, message=group.title)
+        return group
+
+    def _check_flapping(self, group: AlertGroup, alert: Alert) -> None:
+        integration = self.integration
+        if not integration.flap_changes or group.flapping:
+            return
+        since = self.now - dt.timedelta(minutes=integration.flap_window_minutes)
+        history = Alert.objects.filter(integration=integration, fingerprint=alert.fingerprint)
+        changes = (
+            history.filter(starts_at__gte=since).count()
+            + history.filter(ends_at__gte=since).count()
+        )
+        if changes >= integration.flap_changes:
+            AlertGroup.objects.filter(pk=group.pk).update(flapping=True)
+            group.flapping = True
+            event(
+                AlertEvent.Kind.FLAPPING,
+                group=group,
+                alert=alert,
+                at=self.now,
+                message=f"{changes} state changes within {integration.flap_window_minutes} min",
+                data={"changes": changes},
+            )
+
+
+def refresh_group(group: AlertGroup, now: dt.datetime) -> None:
+    """Recount the group's alerts and move its state; route, resolve as needed (locked)."""
+    group = AlertGroup.objects.select_for_update().select_related("integration").get(pk=group.pk)
+    rows = (
+        Alert.objects.filter(group=group)
+        .values("status", "suppressed", "severity")
+        .annotate(n=Count("id"))
+    )
+    total = firing = active = 0
+    severity_rank = 9
+    for row in rows:
+        total += row["n"]
+        if row["status"] == "firing":
+            firing += row["n"]
+            severity_rank = min(severity_rank, SEVERITY_RANK.get(row["severity"], 2))
+            if not row["suppressed"]:
+                active += row["n"]
+    severities = {rank: name for name, rank in SEVERITY_RANK.items()}
+    group.alert_count = total
+    group.firing_count = firing
+    group.last_alert_at = now
+    if firing:
+        group.severity = severities.get(severity_rank, group.severity)
+    if not group.is_open:
+        group.save(update_fields=["alert_count", "firing_count", "last_alert_at", "updated_at"])
+        return
+    if firing == 0:
+        resolve_group(group, now)
+        return
+    if active == 0:
+        group.state = GroupState.SUPPRESSED
+    elif group.acknowledged_at is not None:
+        group.state = GroupState.ACKNOWLEDGED
+    else:
+        group.state = GroupState.FIRING
+    group.save(
+        update_fields=[
+            "alert_count",
+            "firing_count",
+            "last_alert_at",
+            "severity",
+            "state",
+            "updated_at",
+        ]
+    )
+    if active and not group.action and not group.flapping:
+        routing.route(group, now)
+
+
+def resolve_group(group: AlertGroup, now: dt.datetime) -> None:
+    group.state = GroupState.RESOLVED
+    group.is_open = False
+    group.resolved_at = now
+    group.save()
+    event(AlertEvent.Kind.GROUP_RESOLVED, group=group, at=now, message=group.title)
+    routing.on_group_resolved(group, now)
+
+
+def lease() -> dt.timedelta:
+    return dt.timedelta(seconds=int(getattr(settings, "OPSASSURE_ALERT_BATCH_LEASE_SECONDS", 120)))
+
+
+def process_batch(batch_id: int, now: dt.datetime | None = None) -> int:
+    """Claim and process one batch; returns how many alerts changed state."""
+    now = now or timezone.now()
+    claim_lease = lease()
+    claimed = (
+        IngestBatch.objects.filter(pk=batch_id, processed_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease))
+        .update(claimed_at=now, fence=F("fence") + 1, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return 0
+    batch = IngestBatch.objects.select_related("integration").get(pk=batch_id)
+    fence = batch.fence
+    try:
+        changed = _process(batch, now)
+    except Exception as error:
+        logger.exception("alert batch %s failed; the sweep retries it", batch_id)
+        IngestBatch.objects.filter(pk=batch_id, fence=fence).update(
+            claimed_at=None, last_error=str(error)[:2000]
+        )
+        return 0
+    IngestBatch.objects.filter(pk=batch_id, fence=fence).update(
+        processed_at=timezone.now(), claimed_at=None, last_error=""
+    )
+    return changed
+
+
+def _process(batch: IngestBatch, now: dt.datetime) -> int:
+    integration = batch.integration
+    Integration.objects.filter(pk=integration.pk).filter(
+        Q(last_received_at__isnull=True) | Q(last_received_at__lt=batch.received_at)
+    ).update(last_received_at=batch.received_at)
+    processor = Processor(batch, now)
+    ids = list(
+        Alert.objects.filter(batch_id=batch.pk, pending=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    # One transaction for the batch (a savepoint per alert): a crash rolls all of it back and
+    # the re-driven batch starts over; each touched group is recounted once, not per alert.
+    with transaction.atomic():
+        changed = sum(1 for pk in ids if processor.handle(pk))
+        for group_id in sorted(processor.touched):
+            refresh_group(AlertGroup(pk=group_id), now)
+    for action in batch.actions:
+        if action.get("action") == "acknowledge":
+            _acknowledge_fingerprint(integration, action.get("fingerprint", ""))
+    return changed
+
+
+def _acknowledge_fingerprint(integration: Integration, fingerprint: str) -> None:
+    from opsassure.alerting import services
+
+    group_id = (
+        Alert.objects.filter(integration=integration, fingerprint=fingerprint, status="firing")
+        .values_list("group_id", flat=True)
+        .first()
+    )
+    if group_id is not None:
+        services.acknowledge_group_id(group_id, user=None, via="events_v2")
+
+
+def sweep(now: dt.datetime | None = None) -> int:
+    """Re-drive stuck batches and alerts, release ended suppressions, re-check flapping."""
+    from opsassure.alerting.tasks import alert_process_batch
+
+    now = now or timezone.now()
+    claim_lease = lease()
+    count = 0
+    stuck = (
+        IngestBatch.objects.filter(processed_at__isnull=True, received_at__lt=now - REDRIVE_AFTER)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease))
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+    for batch_id in stuck:
+        alert_process_batch.apply_async(args=(batch_id,))
+        count += 1
+    count += _release_suppressed(now)
+    count += _settle_flapping(now)
+    RateWindow.objects.filter(window_start__lt=now - dt.timedelta(hours=1)).delete()
+    return count
+
+
+def _release_suppressed(now: dt.datetime) -> int:
+    context = Context.load(now)
+    released = 0
+    suppressed = Alert.objects.filter(status="firing", suppressed=True, pending=False).order_by(
+        "pk"
+    )[:SWEEP_LIMIT]
+    for alert in suppressed:
+        if context.suppressor(alert):
+            continue
+        with transaction.atomic():
+            updated = Alert.objects.filter(pk=alert.pk, suppressed=True).update(
+                suppressed=False, suppressed_by={}
+            )
+            if not updated:
+                continue
+            group = alert.group
+            event(
+                AlertEvent.Kind.UNSUPPRESSED,
+                group=group,
+                alert=alert,
+                at=now,
+                message=alert.summary,
+            )
+            if group is not None:
+                refresh_group(group, now)
+            released += 1
+    return released
+
+
+def _settle_flapping(now: dt.datetime) -> int:
+    """A flapping group whose alerts stopped changing for a whole window is routed normally."""
+    settled = 0
+    for group in (
+        AlertGroup.objects.filter(is_open=True, flapping=True)
+        .select_related("integration")
+        .order_by("pk")[:SWEEP_LIMIT]
+    ):
+        window = dt.timedelta(minutes=group.integration.flap_window_minutes)
+        fingerprints = group.alerts.values_list("fingerprint", flat=True)
+        recent = Alert.objects.filter(
+            integration_id=group.integration_id, fingerprint__in=list(fingerprints)
+        ).filter(Q(starts_at__gte=now - window) | Q(ends_at__gte=now - window))
+        if recent.count() > 1:
+            continue
+        with transaction.atomic():
+            AlertGroup.objects.filter(pk=group.pk).update(flapping=False)
+            refresh_group(group, now)
+            settled += 1
+    return settled
+
+
+__all__ = ["paging", "process_batch", "refresh_group", "sweep"]
