@@ -102,6 +102,45 @@ def test_breach_may_raise_priority(sd: World, settings: object) -> None:
 
 
 @pytest.mark.django_db
+def test_breach_may_reassign_to_the_team_lead(sd: World, settings: object) -> None:
+    settings.OPSASSURE_SLA_BREACH_REASSIGNS_TO_LEAD = True  # type: ignore[attr-defined]
+    sd.team_a.members.add(sd.manager)  # the lead works tickets of the team
+    ticket = _ticket(sd)
+    sla.sweep(sh(2026, 11, 23, 10, 50))  # warnings only: still the engineer's
+    ticket.refresh_from_db()
+    assert ticket.assignee == sd.engineer_a
+    sla.sweep(sh(2026, 11, 23, 11, 1))  # the response target (P3: 2 h) is breached
+    ticket.refresh_from_db()
+    assert (ticket.assignee, ticket.team) == (sd.manager, sd.team_a)
+    breach = Escalation.objects.get(ticket=ticket, clock__metric="response", trigger="breach")
+    assert {"action": "reassign", "from": sd.engineer_a.pk, "to": sd.manager.pk} in (
+        breach.actions
+    )
+    [assignment] = TicketEvent.objects.filter(ticket=ticket, kind="assignment")
+    assert (assignment.actor, assignment.created_at) == (None, sh(2026, 11, 23, 11, 1))
+    # The resolution breach later finds the lead assigned already: no second reassignment.
+    sla.sweep(sh(2026, 12, 11, 18, 0))
+    assert TicketEvent.objects.filter(ticket=ticket, kind="assignment").count() == 1
+    late = Escalation.objects.get(ticket=ticket, clock__metric="resolution", trigger="breach")
+    assert not [a for a in late.actions if a["action"] == "reassign"]
+
+
+@pytest.mark.django_db
+def test_a_refused_reassignment_is_recorded_and_the_sweep_goes_on(
+    sd: World, settings: object
+) -> None:
+    settings.OPSASSURE_SLA_BREACH_REASSIGNS_TO_LEAD = True  # type: ignore[attr-defined]
+    ticket = _ticket(sd)  # the lead (manager) is not a member of team A: assign refuses
+    sla.sweep(sh(2026, 11, 23, 11, 1))
+    ticket.refresh_from_db()
+    assert ticket.assignee == sd.engineer_a
+    breach = Escalation.objects.get(ticket=ticket, clock__metric="response", trigger="breach")
+    [refused] = [a for a in breach.actions if a["action"] == "reassign"]
+    assert (refused["to"], bool(refused["refused"])) == (sd.manager.pk, True)
+    assert ticket.sla_breached
+
+
+@pytest.mark.django_db
 def test_paused_and_stopped_clocks_are_not_swept(sd: World) -> None:
     ticket = _ticket(sd)
     services.transition(

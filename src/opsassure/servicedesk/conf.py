@@ -63,6 +63,12 @@ def breach_raises_priority() -> bool:
     return bool(getattr(settings, "OPSASSURE_SLA_BREACH_RAISES_PRIORITY", False))
 
 
+def breach_reassigns_to_lead() -> bool:
+    """An SLA breach reassigns the ticket to its team's lead (when it has one and the lead is
+    not the assignee already)."""
+    return bool(getattr(settings, "OPSASSURE_SLA_BREACH_REASSIGNS_TO_LEAD", False))
+
+
 def functional_escalation() -> bool:
     """The second warning moves the ticket to the next support level (1 → 2 → 3)."""
     return bool(getattr(settings, "OPSASSURE_SLA_FUNCTIONAL_ESCALATION", True))

@@ -11,7 +11,8 @@ Actions per trigger (the timeline records every one):
   (``OPSASSURE_SLA_FUNCTIONAL_ESCALATION``, SLA clocks only) — functional;
 - breach: notify assignee, team lead and the service managers — hierarchical (management);
   an SLA breach marks the ticket and, with ``OPSASSURE_SLA_BREACH_RAISES_PRIORITY``, raises
-  its priority one step (the clocks are re-targeted).
+  its priority one step (the clocks are re-targeted), and with
+  ``OPSASSURE_SLA_BREACH_REASSIGNS_TO_LEAD`` reassigns it to the team's lead.
 
 Notifications are deliberately small: an internal timeline entry plus one ``OutboundMail``
 row per person with an e-mail address (the mail worker sends it). No notification centre.
@@ -32,6 +33,7 @@ from opsassure.catalog.models import SlaMetric
 from opsassure.core.models import User
 from opsassure.core.roles import SERVICE_MANAGER
 from opsassure.servicedesk import bulk, conf, sla, timeline
+from opsassure.servicedesk.errors import ServiceDeskError
 from opsassure.servicedesk.models import Escalation, OutboundMail, SlaClock, Ticket, TicketEvent
 from opsassure.servicedesk.signals import send_on_commit
 
@@ -186,6 +188,23 @@ def _raise_priority(ticket: Ticket, now: dt.datetime, actions: list[dict[str, An
     actions.append({"action": "raise_priority", "from": old, "to": old - 1})
 
 
+def _reassign_to_lead(ticket: Ticket, now: dt.datetime, actions: list[dict[str, Any]]) -> None:
+    from opsassure.servicedesk import services
+
+    lead = ticket.team.lead if ticket.team_id and ticket.team else None
+    if lead is None or not lead.is_active or lead.pk == ticket.assignee_id:
+        return
+    old = ticket.assignee_id
+    try:
+        with transaction.atomic():  # a refusal must not undo the escalation or stop the sweep
+            services.assign(ticket, actor=None, team=ticket.team, assignee=lead, now=now)
+    except ServiceDeskError as error:
+        # E.g. a lead who is not a member of the team: recorded on the escalation, not retried.
+        actions.append({"action": "reassign", "to": lead.pk, "refused": str(error.message)})
+        return
+    actions.append({"action": "reassign", "from": old, "to": lead.pk})
+
+
 def fire(clock: SlaClock, trigger: str, *, now: dt.datetime) -> Escalation | None:
     """Run ``trigger``'s actions for ``clock`` once; None if it had fired already."""
     fired = fire_many([(clock, trigger)], now=now)
@@ -276,6 +295,9 @@ def fire_many(items: Sequence[tuple[SlaClock, str]], *, now: dt.datetime) -> lis
         if trigger == sla.BREACH and is_sla and conf.breach_raises_priority():
             batch.flush()  # the priority change writes its own timeline entries
             _raise_priority(ticket, now, actions)
+        if trigger == sla.BREACH and is_sla and conf.breach_reassigns_to_lead():
+            batch.flush()  # so does the assignment
+            _reassign_to_lead(ticket, now, actions)
         if escalation.kind == Escalation.Kind.HIERARCHICAL:
             body = _("Hierarchical escalation to management: %(what)s") % {"what": summary}
         else:
