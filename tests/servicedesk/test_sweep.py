@@ -113,9 +113,7 @@ def test_breach_may_reassign_to_the_team_lead(sd: World, settings: object) -> No
     ticket.refresh_from_db()
     assert (ticket.assignee, ticket.team) == (sd.manager, sd.team_a)
     breach = Escalation.objects.get(ticket=ticket, clock__metric="response", trigger="breach")
-    assert {"action": "reassign", "from": sd.engineer_a.pk, "to": sd.manager.pk} in (
-        breach.actions
-    )
+    assert {"action": "reassign", "from": sd.engineer_a.pk, "to": sd.manager.pk} in (breach.actions)
     [assignment] = TicketEvent.objects.filter(ticket=ticket, kind="assignment")
     assert (assignment.actor, assignment.created_at) == (None, sh(2026, 11, 23, 11, 1))
     # The resolution breach later finds the lead assigned already: no second reassignment.
