@@ -62,14 +62,14 @@ def test_plain_channels_keep_the_text_but_not_control_characters() -> None:
 
 
 def test_the_recipients_language_and_time_zone_are_used() -> None:
-    # Django's own catalogs format dates per language (ours are filled by the integrator).
+    # Our catalogs translate the text; Django's format the dates per language.
     sent_at = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
     context = {"destination": "x", "sent_at": sent_at}
     _, zh = rendering.render(
         "test", context, language="zh-hans", channel="email", time_zone="Asia/Shanghai"
     )
     _, en = rendering.render("test", context, language="en", channel="email", time_zone="UTC")
-    assert zh.endswith("Sent at: 2026年3月1日 10:00\n")
+    assert zh.endswith("发送时间: 2026年3月1日 10:00\n")
     assert en.endswith("Sent at: March 1, 2026, 2 a.m.\n")
     assert translation.get_language() == "en"  # only the rendering switched language
 

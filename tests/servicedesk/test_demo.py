@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_tickets_tell_a_story_and_load_once() -> None:
     load_demo()
-    tickets = Ticket.objects.filter(customer__code__in=["JCH", "RFS"])
+    # The alerting demo opens incidents of its own (from alerts): not part of this story.
+    tickets = Ticket.objects.filter(customer__code__in=["JCH", "RFS"], alert_groups__isnull=True)
     count = tickets.count()
     # Under the test suite the demo draws a tenth of its tickets (see demo.load).
     assert count == sum(int(n * 0.1) for n in demo.TICKETS.values()) == 30
@@ -49,10 +50,11 @@ def test_demo_tickets_tell_a_story_and_load_once() -> None:
     start = span["first"]
     flt = kpi.KpiFilter(start=start, end=now, zone=dt.UTC)
     figures = kpi.compute_kpis(manager, flt)["overall"]
-    assert figures["received"] == count
+    everything = Ticket.objects.count()
+    assert figures["received"] == everything  # the demo customers' tickets are all there are
     assert figures["resolved"] >= 1
     # Loading again adds nothing.
     events = TicketEvent.objects.count()
     load_demo()
-    assert Ticket.objects.count() == count
+    assert Ticket.objects.count() == everything
     assert TicketEvent.objects.count() == events
