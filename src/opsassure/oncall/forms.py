@@ -28,10 +28,19 @@ def staff_users() -> Any:
 
 
 class OverrideForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("On call instead"), queryset=User.objects.none())
+    user = forms.ModelChoiceField(
+        label=_("On call instead"),
+        queryset=User.objects.none(),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
     start = forms.DateTimeField(label=_("From"), widget=DATETIME)
     end = forms.DateTimeField(label=_("Until"), widget=DATETIME)
-    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
