@@ -15,7 +15,12 @@ from django.views.decorators.http import require_POST
 
 from opsassure.core.auth import request_user
 from opsassure.core.tenancy import scoped
-from opsassure.core.ui.generic import Column, ScopedDetailView, ScopedListView
+from opsassure.core.ui.generic import (
+    Column,
+    ScopedDetailView,
+    ScopedListView,
+    save_or_show_form,
+)
 from opsassure.notify import services
 from opsassure.notify.filtersets import NotificationFilterSet
 from opsassure.notify.forms import DestinationForm, NotificationRuleForm
@@ -74,20 +79,12 @@ def destination_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _destination_form(request: HttpRequest, destination: Destination) -> HttpResponse:
     creating = destination.pk is None
     form = DestinationForm(request.POST or None, instance=destination, user=request_user(request))
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-        messages.success(request, _("Destination %(name)s saved.") % {"name": saved.name})
-        return redirect(saved.get_absolute_url())
-    for name in form.errors:
-        if name in form.fields:
-            widget = form.fields[name].widget
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-    return render(
+    return save_or_show_form(
         request,
+        form,
         "notify/destination_form.html",
-        {"form": form, "creating": creating, "destination": destination},
-        status=400 if request.method == "POST" else 200,
+        {"creating": creating, "destination": destination},
+        lambda saved: _("Destination %(name)s saved.") % {"name": saved.name},
     )
 
 

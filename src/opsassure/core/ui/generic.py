@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.db import models
+from django.db import models, transaction
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 from django.views.generic import DetailView, ListView
 
@@ -82,3 +87,30 @@ class ScopedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView[A
 
     def get_queryset(self) -> models.QuerySet[Any]:
         return scoped(self.model, self.request.user)
+
+
+def save_or_show_form(
+    request: HttpRequest,
+    form: ModelForm[Any],
+    template: str,
+    context: dict[str, Any],
+    saved_message: Callable[[Any], str],
+) -> HttpResponse:
+    """The create/edit page of one object: on a valid POST save it in one transaction, say so
+    and go to the object's page; otherwise show the form, its problem fields marked, with a
+    400 after a POST (nothing was written)."""
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+        messages.success(request, saved_message(saved))
+        return redirect(saved.get_absolute_url())
+    for name in form.errors:
+        if name in form.fields:
+            widget = form.fields[name].widget
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+    return render(
+        request,
+        template,
+        {"form": form, **context},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -6,16 +6,20 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from opsassure.core.auth import request_user
 from opsassure.core.tenancy import scoped
-from opsassure.core.ui.generic import Column, ScopedDetailView, ScopedListView
+from opsassure.core.ui.generic import (
+    Column,
+    ScopedDetailView,
+    ScopedListView,
+    save_or_show_form,
+)
 from opsassure.servicedesk.mail import inbound, parsing
 from opsassure.servicedesk.mail.forms import MailboxForm
 from opsassure.servicedesk.models import InboundMail, Mailbox
@@ -75,20 +79,12 @@ def mailbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _mailbox_form(request: HttpRequest, mailbox: Mailbox) -> HttpResponse:
     creating = mailbox.pk is None
     form = MailboxForm(request.POST or None, instance=mailbox, user=request_user(request))
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-        messages.success(request, _("Mailbox %(name)s saved.") % {"name": saved.name})
-        return redirect(saved.get_absolute_url())
-    for name in form.errors:
-        if name in form.fields:
-            widget = form.fields[name].widget
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-    return render(
+    return save_or_show_form(
         request,
+        form,
         "sdmail/mailbox_form.html",
-        {"form": form, "creating": creating, "mailbox": mailbox},
-        status=400 if request.method == "POST" else 200,
+        {"creating": creating, "mailbox": mailbox},
+        lambda saved: _("Mailbox %(name)s saved.") % {"name": saved.name},
     )
 
 
