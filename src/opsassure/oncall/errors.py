@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from django.utils.translation import gettext as _
 
+from opsassure.core.errors import ServiceError, field_problems
 
-class OncallError(Exception):
+
+class OncallError(ServiceError):
     status_code = 400
     code = "oncall_error"
-
-    def __init__(self, message: str, *, fields: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields: dict[str, Any] = dict(fields or {})
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
 
 
 class InvalidInputError(OncallError):
     code = "validation_error"
 
     def __init__(self, fields: Mapping[str, Sequence[str] | str]) -> None:
-        normalised = {
-            name: [str(problem)] if isinstance(problem, str) else [str(p) for p in problem]
-            for name, problem in fields.items()
-        }
-        super().__init__(_("Invalid input."), fields=normalised)
+        super().__init__(_("Invalid input."), fields=field_problems(fields))
 
 
 class NotPermittedError(OncallError):

@@ -8,25 +8,17 @@ written when one is raised: every service runs in one transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from django.utils.translation import gettext as _
 
+from opsassure.core.errors import ServiceError, field_problems
 
-class ServiceDeskError(Exception):
+
+class ServiceDeskError(ServiceError):
     """Base class: ``status_code`` is the HTTP status, ``code`` a stable machine code."""
 
     status_code = 400
     code = "service_desk_error"
-
-    def __init__(self, message: str, *, fields: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields: dict[str, Any] = dict(fields or {})
-
-    def as_dict(self) -> dict[str, Any]:
-        """The body of the API's error response."""
-        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
 
 
 class InvalidInputError(ServiceDeskError):
@@ -35,11 +27,7 @@ class InvalidInputError(ServiceDeskError):
     code = "validation_error"
 
     def __init__(self, fields: Mapping[str, Sequence[str] | str]) -> None:
-        normalised = {
-            name: [str(problem)] if isinstance(problem, str) else [str(p) for p in problem]
-            for name, problem in fields.items()
-        }
-        super().__init__(_("Invalid input."), fields=normalised)
+        super().__init__(_("Invalid input."), fields=field_problems(fields))
 
 
 class NotPermittedError(ServiceDeskError):

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from opsassure.core import audit
+from opsassure.core.errors import ServiceError
 from opsassure.core.models.audit import AuditEvent
 
 
@@ -39,6 +40,8 @@ def _fields(detail: Any) -> dict[str, Any]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ServiceError):  # a service's refusal: its own status, code and fields
+        return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {

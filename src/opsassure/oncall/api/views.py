@@ -20,7 +20,6 @@ from opsassure.catalog.api.views import parse_instant
 from opsassure.core.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from opsassure.oncall import handovers, services
 from opsassure.oncall.api import serializers as s
-from opsassure.oncall.errors import OncallError
 from opsassure.oncall.models import (
     EscalationPolicy,
     EscalationRun,
@@ -33,13 +32,6 @@ from opsassure.oncall.models import (
 MAX_SHIFT_WINDOW = dt.timedelta(days=92)
 
 
-class OncallErrorsMixin:
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, OncallError):
-            return Response(exc.as_dict(), status=exc.status_code)
-        return super().handle_exception(exc)  # type: ignore[misc]
-
-
 AT = OpenApiParameter("at", OpenApiTypes.DATETIME, description="ISO 8601 with offset; default now")
 START = OpenApiParameter("start", OpenApiTypes.DATETIME, required=True)
 END = OpenApiParameter(
@@ -47,7 +39,7 @@ END = OpenApiParameter(
 )
 
 
-class ScheduleViewSet(OncallErrorsMixin, ScopedModelViewSet):
+class ScheduleViewSet(ScopedModelViewSet):
     """On-call schedules of the provider's teams."""
 
     queryset = Schedule.objects.select_related("team", "calendar").order_by(
@@ -92,7 +84,6 @@ class LayerViewSet(ScopedModelViewSet):
 
 
 class OverrideViewSet(
-    OncallErrorsMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -145,7 +136,6 @@ class OverrideViewSet(
 
 
 class HandoverViewSet(
-    OncallErrorsMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -198,7 +188,7 @@ class RespondPermission(permissions.BasePermission):
         )
 
 
-class EscalationRunViewSet(OncallErrorsMixin, ScopedReadOnlyViewSet):
+class EscalationRunViewSet(ScopedReadOnlyViewSet):
     """Escalations (runs of a policy) with their steps; acknowledge, resolve, escalate now."""
 
     queryset = (

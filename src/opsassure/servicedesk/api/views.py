@@ -22,7 +22,7 @@ from opsassure.core.api.base import ScopedReadOnlyViewSet, ScopedViewSetMixin
 from opsassure.core.auth import request_user
 from opsassure.servicedesk import attachments, ratings, services
 from opsassure.servicedesk.api import serializers as s
-from opsassure.servicedesk.errors import InvalidInputError, ServiceDeskError
+from opsassure.servicedesk.errors import InvalidInputError
 from opsassure.servicedesk.filtersets import SlaClockFilterSet, TicketFilterSet
 from opsassure.servicedesk.models import (
     Attachment,
@@ -59,15 +59,6 @@ ERROR_RESPONSES: dict[int, OpenApiResponse] = {
 }
 
 
-class ServiceDeskErrorsMixin:
-    """Service-desk errors become the project's one error format with their own status."""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, ServiceDeskError):
-            return Response(exc.as_dict(), status=exc.status_code)
-        return super().handle_exception(exc)  # type: ignore[misc]
-
-
 class TicketActionPermissions(permissions.BasePermission):
     """Ticket actions need only ``view_ticket``: the services decide who may do what (a
     customer may reply and rate, only staff may assign) and answer 403 with a reason."""
@@ -81,7 +72,6 @@ class TicketActionPermissions(permissions.BasePermission):
 
 
 class TicketViewSet(
-    ServiceDeskErrorsMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -270,7 +260,7 @@ class TicketViewSet(
         return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
 
-class AttachmentViewSet(ServiceDeskErrorsMixin, ScopedReadOnlyViewSet):
+class AttachmentViewSet(ScopedReadOnlyViewSet):
     """Files on the tickets you may see (private ones only for provider staff)."""
 
     queryset = Attachment.objects.select_related("ticket").order_by("-created_at", "-id")
@@ -308,7 +298,7 @@ class RatingViewSet(ScopedReadOnlyViewSet):
     filterset_fields = ["ticket", "score"]
 
 
-class RateByTokenView(ServiceDeskErrorsMixin, APIView):
+class RateByTokenView(APIView):
     """The e-mailed rating link: no login, the signed token is the credential."""
 
     permission_classes = [permissions.AllowAny]
