@@ -277,7 +277,11 @@ def silence_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Silence created."))
             return HttpResponseRedirect(reverse("alerting:silence-list"))
-    return render(request, "alerting/form.html", {"form": form, "title": _("New silence")})
+    # After a POST this is a refusal (nothing was written): a 400, like every form page.
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "alerting/form.html", {"form": form, "title": _("New silence")}, status=status
+    )
 
 
 class MaintenanceListView(ScopedListView):
@@ -338,7 +342,10 @@ def maintenance_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Maintenance window created."))
             return HttpResponseRedirect(reverse("alerting:maintenance-list"))
     return render(
-        request, "alerting/form.html", {"form": form, "title": _("New maintenance window")}
+        request,
+        "alerting/form.html",
+        {"form": form, "title": _("New maintenance window")},
+        status=400 if request.method == "POST" else 200,
     )
 
 
