@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "opsassure.notify",
     "opsassure.oncall",
     "opsassure.alerting",
+    "opsassure.monitoring",
     "opsassure.web",
 ]
 
@@ -311,6 +312,14 @@ ONCALL_SWEEP_BATCH = env_int("ONCALL_SWEEP_BATCH", 200)  # due steps claimed per
 OPSASSURE_ALERT_MAX_BODY_BYTES = env_int("ALERT_MAX_BODY_BYTES", 4 * 1024 * 1024)  # 413 above
 # A worker that claimed an ingest batch and died: another may take it over after this long.
 OPSASSURE_ALERT_BATCH_LEASE_SECONDS = env_int("ALERT_BATCH_LEASE_SECONDS", 120)
+
+# --- Monitoring (opsassure.monitoring; docs/monitoring.md) -------------------------------------
+MONITORING_RAW_RETENTION_DAYS = env_int("MONITORING_RAW_RETENTION_DAYS", 7)  # results, samples
+MONITORING_ROLLUP_RETENTION_DAYS = env_int("MONITORING_ROLLUP_RETENTION_DAYS", 400)  # a year+
+MONITORING_MIN_INTERVAL_SECONDS = env_int("MONITORING_MIN_INTERVAL_SECONDS", 10)
+MONITORING_MAX_FUTURE_SECONDS = env_int("MONITORING_MAX_FUTURE_SECONDS", 300)  # clock skew allowed
+MONITORING_MAX_RESULTS_PER_BATCH = env_int("MONITORING_MAX_RESULTS_PER_BATCH", 5000)
+MONITORING_PROBE_CONCURRENCY = env_int("MONITORING_PROBE_CONCURRENCY", 500)
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from opsassure.alerting import ingest
 from opsassure.alerting.models import Integration
-from opsassure.alerting.payloads import PayloadError, parse
+from opsassure.alerting.payloads import PARSERS, PayloadError, parse
 from opsassure.core.middleware import error_response
 
 
@@ -106,7 +106,7 @@ def _handle(request: HttpRequest, integration: Integration | None, payload: Any)
 def receive(request: HttpRequest, token: str) -> HttpResponse:
     """Any integration kind; the kind is the integration's."""
     integration = Integration.objects.filter(token=token).first() if len(token) <= 64 else None
-    if integration is None:
+    if integration is None or integration.kind not in PARSERS:
         return _not_found()
     payload, problem = _read_json(request)
     if problem is not None:

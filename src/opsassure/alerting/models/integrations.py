@@ -22,6 +22,9 @@ class IntegrationKind(models.TextChoices):
     ZABBIX = "zabbix", _("Zabbix")
     N9E = "n9e", _("Nightingale (n9e)")
     EVENTS_V2 = "events_v2", _("Generic events API (PagerDuty Events v2 compatible)")
+    # Internal: OpsAssure's own monitoring (checks, probes, threshold rules) raises alerts
+    # through this kind. It has no parser, so its URL refuses external posts (404).
+    MONITORING = "monitoring", _("OpsAssure monitoring")
 
 
 class DefaultAction(models.TextChoices):
@@ -115,6 +118,14 @@ class Integration(AuditedModel):
         indexes = [
             models.Index(fields=["customer", "name"], name="alerting_integ_cust_name_idx"),
             models.Index(fields=["name", "id"], name="alerting_integ_name_idx"),
+        ]
+        constraints = [
+            # One internal monitoring integration per customer (monitoring.alerts creates it).
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(kind="monitoring"),
+                name="alerting_integration_one_monitoring",
+            )
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MonitoringConfig(AppConfig):
+    name = "opsassure.monitoring"
+    label = "monitoring"
+    verbose_name = _("Monitoring")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from opsassure.monitoring.tasks import ensure_schedules
+
+        post_migrate.connect(
+            ensure_schedules, sender=self, dispatch_uid="opsassure_monitoring_schedules"
+        )
