@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from opsassure.cmdb.models import CIAddress, ConfigurationItem
 
+CI_ID_LABEL = "opsassure_ci_id"
 LABELS = ("instance", "host", "hostname", "ip", "ident", "node", "server", "address")
 
 
@@ -90,6 +91,14 @@ class Enricher:
         return found
 
     def ci_for(self, labels: dict[str, str]) -> int | None:
+        # OpsAssure's own monitoring names the CI outright; still only within the scope.
+        explicit = labels.get(CI_ID_LABEL, "")
+        if explicit.isdigit():
+            return (
+                ConfigurationItem.objects.filter(self._scope(), pk=int(explicit))
+                .values_list("pk", flat=True)
+                .first()
+            )
         for name in LABELS:
             value = labels.get(name)
             if value:
