@@ -138,6 +138,16 @@ def test_grouped_by_priority(data: KpiWorld) -> None:
     assert sum(g["resolved"] for g in groups.values()) == result["overall"]["resolved"]
 
 
+@pytest.mark.parametrize("group_by", ["priority", "team", "assignee", "kind", "customer", "month"])
+def test_grouped_overall_equals_the_ungrouped_overall(data: KpiWorld, group_by: str) -> None:
+    # With grouping, the overall figures are summed from the groups (one pass, not two);
+    # they must be exactly the figures computed without grouping.
+    plain = kpi.compute_kpis(data.world.manager, november(), now=NOW)
+    grouped = kpi.compute_kpis(data.world.manager, november(group_by=group_by), now=NOW)
+    assert plain["overall"]["received"] == 9
+    assert grouped["overall"] == plain["overall"]
+
+
 def test_grouped_by_month_uses_creation_and_resolution_months(data: KpiWorld) -> None:
     start, _end = kpi.month_period(dt.date(2026, 10, 1), SHANGHAI)
     _start, end = kpi.month_period(dt.date(2026, 11, 1), SHANGHAI)

@@ -30,7 +30,6 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Aggregate,
-    Avg,
     Count,
     Exists,
     F,
@@ -39,6 +38,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
     Window,
 )
 from django.db.models.functions import RowNumber, TruncMonth, TruncWeek
@@ -328,9 +328,9 @@ def _received(tickets: QuerySet[Ticket], flt: KpiFilter) -> dict[Any, dict[str, 
         "rr_of": _count(not_cancelled),
         "rr_solved": _count(solved),
         "respond_n": Count("response_business_seconds", filter=not_cancelled),
-        "respond_mean": Avg("response_business_seconds", filter=not_cancelled),
+        "respond_sum": Sum("response_business_seconds", filter=not_cancelled),
         "respond_wall_n": Count("response_wall_seconds", filter=not_cancelled),
-        "respond_wall_mean": Avg("response_wall_seconds", filter=not_cancelled),
+        "respond_wall_sum": Sum("response_wall_seconds", filter=not_cancelled),
     }
     for status in TicketStatus.values:
         aggregates[f"status_{status}"] = _count(Q(status=status))
@@ -338,14 +338,73 @@ def _received(tickets: QuerySet[Ticket], flt: KpiFilter) -> dict[Any, dict[str, 
         aggregates[f"kind_{kind}"] = _count(Q(kind=kind))
     group = _group_expression(flt.group_by, "created_at", flt.zone, "")
     found = _grouped(created, group, flt.zone, **aggregates)
+    _merge(found, _received_percentiles(tickets, flt, group))
+    return found
+
+
+def _merge(found: dict[Any, dict[str, Any]], extra: dict[Any, dict[str, Any]]) -> None:
+    for key, values in extra.items():
+        found.setdefault(key, {}).update(values)
+
+
+def _received_percentiles(
+    tickets: QuerySet[Ticket], flt: KpiFilter, group: Any
+) -> dict[Any, dict[str, Any]]:
+    """90th percentiles of the response times of the tickets received in the period."""
+    received = tickets.filter(created_at__gte=flt.start, created_at__lt=flt.end).exclude(
+        status=TicketStatus.CANCELLED
+    )
+    found: dict[Any, dict[str, Any]] = {}
     for column, name in (
         ("response_business_seconds", "respond_p90"),
         ("response_wall_seconds", "respond_wall_p90"),
     ):
-        counted = created.filter(not_cancelled)
-        for key, value in _percentile(counted, column, group, flt.zone).items():
+        for key, value in _percentile(received, column, group, flt.zone).items():
             found.setdefault(key, {})[name] = value
     return found
+
+
+def _resolved_percentiles(
+    tickets: QuerySet[Ticket], flt: KpiFilter, group: Any
+) -> dict[Any, dict[str, Any]]:
+    """90th percentiles of the resolution times of the tickets resolved in the period."""
+    resolved = tickets.filter(resolved_at__gte=flt.start, resolved_at__lt=flt.end).exclude(
+        status=TicketStatus.CANCELLED
+    )
+    found: dict[Any, dict[str, Any]] = {}
+    for column, name in (
+        ("resolution_business_seconds", "resolve_p90"),
+        ("resolution_wall_seconds", "resolve_wall_p90"),
+    ):
+        for key, value in _percentile(resolved, column, group, flt.zone).items():
+            found.setdefault(key, {})[name] = value
+    return found
+
+
+def _combined(groups: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    """The overall row from the per-group rows: every ticket is in exactly one group (a NULL
+    group value is its own group), so counts and sums add up and ``oldest`` is the minimum.
+    Percentiles do not combine; the caller computes the overall ones."""
+    total: dict[str, Any] = {}
+    for row in groups.values():
+        for name, value in row.items():
+            if value is None or name.endswith("_p90"):
+                continue
+            if name == "oldest":
+                total[name] = min(total.get(name, value), value)
+            else:
+                total[name] = total.get(name, 0) + value
+    return total
+
+
+def _combined_sla(groups: dict[Any, dict[str, dict[str, int]]]) -> dict[str, dict[str, int]]:
+    total: dict[str, dict[str, int]] = {}
+    for metrics in groups.values():
+        for metric, counts in metrics.items():
+            into = total.setdefault(metric, {"met": 0, "breached": 0, "running": 0})
+            for name, value in counts.items():
+                into[name] += value
+    return total
 
 
 def _handed_over(side: str) -> Q:
@@ -375,9 +434,9 @@ def _resolved(tickets: QuerySet[Ticket], flt: KpiFilter) -> dict[Any, dict[str, 
     aggregates: dict[str, Any] = {
         "resolved": _count(),
         "resolve_n": Count("resolution_business_seconds"),
-        "resolve_mean": Avg("resolution_business_seconds"),
+        "resolve_sum": Sum("resolution_business_seconds"),
         "resolve_wall_n": Count("resolution_wall_seconds"),
-        "resolve_wall_mean": Avg("resolution_wall_seconds"),
+        "resolve_wall_sum": Sum("resolution_wall_seconds"),
         "fcr": _count(Q(reopen_count=0, support_level=1) & ~Q(Exists(reassigned))),
         "reopened": _count(Q(reopen_count__gt=0)),
         "all_targets_of": _count(Q(Exists(sla_clocks))),
@@ -385,18 +444,13 @@ def _resolved(tickets: QuerySet[Ticket], flt: KpiFilter) -> dict[Any, dict[str, 
             Q(Exists(sla_clocks)) & ~Q(Exists(sla_clocks.filter(breached=True)))
         ),
         "rated": Count("rating__score"),
-        "score_mean": Avg("rating__score"),
+        "score_sum": Sum("rating__score"),
     }
     for score in range(1, 6):
         aggregates[f"score_{score}"] = _count(Q(rating__score=score))
     group = _group_expression(flt.group_by, "resolved_at", flt.zone, "")
     found = _grouped(resolved, group, flt.zone, **aggregates)
-    for column, name in (
-        ("resolution_business_seconds", "resolve_p90"),
-        ("resolution_wall_seconds", "resolve_wall_p90"),
-    ):
-        for key, value in _percentile(resolved, column, group, flt.zone).items():
-            found.setdefault(key, {})[name] = value
+    _merge(found, _resolved_percentiles(tickets, flt, group))
     return found
 
 
@@ -458,9 +512,11 @@ def _sla_figures(counts: dict[str, int] | None) -> dict[str, Any]:
 
 
 def _time_figures(row: dict[str, Any], name: str) -> dict[str, Any]:
+    count = row.get(f"{name}_n") or 0
+    total = row.get(f"{name}_sum")
     return {
-        "count": row.get(f"{name}_n") or 0,
-        "mean_seconds": _seconds(row.get(f"{name}_mean")),
+        "count": count,
+        "mean_seconds": _seconds(total / count) if count and total is not None else None,
         "p90_seconds": _seconds(row.get(f"{name}_p90")),
     }
 
@@ -519,7 +575,7 @@ def _assemble(
         },
         "satisfaction": {
             "count": rated,
-            "mean": None if not rated else round(float(resolved["score_mean"]), 2),
+            "mean": None if not rated else round(float(resolved["score_sum"]) / rated, 2),
             "distribution": distribution,
             "satisfied_share": _ratio(satisfied, rated),
         },
@@ -541,30 +597,45 @@ def compute_kpis(user: Any, flt: KpiFilter, *, now: dt.datetime | None = None) -
     now = now or timezone.now()
     tickets = scoped_tickets(user, flt)
     overall_filter = KpiFilter(**{**flt.__dict__, "group_by": None})
+    if not flt.group_by:
+        overall = _assemble(
+            _received(tickets, overall_filter).get(None, {}),
+            _resolved(tickets, overall_filter).get(None, {}),
+            _sla(user, overall_filter).get(None, {}),
+            _backlog(tickets, overall_filter, now).get(None, {}),
+            now,
+        )
+        return {"overall": overall, "groups": []}
+    # Grouped: the overall figures are the sums of the groups' (one pass over the tickets,
+    # not two); only the percentiles need their own overall queries.
+    received = _received(tickets, flt)
+    resolved = _resolved(tickets, flt)
+    sla = _sla(user, flt)
+    if flt.group_by == "month":
+        backlog: dict[Any, Any] = {}
+        overall_backlog = _backlog(tickets, overall_filter, now).get(None, {})
+    else:
+        backlog = _backlog(tickets, flt, now)
+        overall_backlog = _combined(backlog)
+    overall_received = _combined(received)
+    overall_received.update(_received_percentiles(tickets, overall_filter, None).get(None, {}))
+    overall_resolved = _combined(resolved)
+    overall_resolved.update(_resolved_percentiles(tickets, overall_filter, None).get(None, {}))
     overall = _assemble(
-        _received(tickets, overall_filter).get(None, {}),
-        _resolved(tickets, overall_filter).get(None, {}),
-        _sla(user, overall_filter).get(None, {}),
-        _backlog(tickets, overall_filter, now).get(None, {}),
-        now,
+        overall_received, overall_resolved, _combined_sla(sla), overall_backlog, now
     )
     groups: list[dict[str, Any]] = []
-    if flt.group_by:
-        received = _received(tickets, flt)
-        resolved = _resolved(tickets, flt)
-        sla = _sla(user, flt)
-        backlog = _backlog(tickets, flt, now) if flt.group_by != "month" else {}
-        keys = [k for k in {*received, *resolved, *sla, *backlog} if k is not None]
-        labels = group_labels(flt.group_by, keys)
-        for key in sorted(keys, key=lambda k: (str(type(k)), k)):
-            figures = _assemble(
-                received.get(key, {}),
-                resolved.get(key, {}),
-                sla.get(key, {}),
-                backlog.get(key, {}),
-                now,
-            )
-            groups.append({"key": key, "label": labels.get(key, str(key)), **figures})
+    keys = [k for k in {*received, *resolved, *sla, *backlog} if k is not None]
+    labels = group_labels(flt.group_by, keys)
+    for key in sorted(keys, key=lambda k: (str(type(k)), k)):
+        figures = _assemble(
+            received.get(key, {}),
+            resolved.get(key, {}),
+            sla.get(key, {}),
+            backlog.get(key, {}),
+            now,
+        )
+        groups.append({"key": key, "label": labels.get(key, str(key)), **figures})
     return {"overall": overall, "groups": groups}
 
 
