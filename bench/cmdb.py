@@ -35,9 +35,11 @@ sys.path.insert(0, str(_HERE / "lib"))
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
+import cProfile  # noqa: E402
 import inspect  # noqa: E402
 import io  # noqa: E402
 import os  # noqa: E402
+import pstats  # noqa: E402
 import random  # noqa: E402
 import resource  # noqa: E402
 import secrets  # noqa: E402
@@ -167,19 +169,36 @@ def list_queries(
     }
 
 
+# OPSASSURE_BENCH_PROFILE="name prefix" (a query kind): profile those list requests and print
+# the slowest one's profile (their timings then include the profiler's overhead).
+PROFILE_KIND = os.environ.get("OPSASSURE_BENCH_PROFILE", "")
+
+
 def time_requests(
-    client: Any, url: str, queries: list[str], accept: str
+    client: Any, url: str, queries: list[str], accept: str, *, profile: bool = False
 ) -> tuple[list[float], list[float]]:
     """Wall and CPU milliseconds of each request (CPU: this process, i.e. SQLite included)."""
     client.get(f"{url}?{queries[0]}", HTTP_ACCEPT=accept)  # warm-up
     wall, cpu = [], []
+    slowest: tuple[float, Any, str] | None = None
     for query in queries:
+        profiler = cProfile.Profile() if profile else None
         begin, begin_cpu = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
         response = client.get(f"{url}?{query}", HTTP_ACCEPT=accept)
+        if profiler is not None:
+            profiler.disable()
         wall.append((time.perf_counter() - begin) * 1000)
         cpu.append((time.process_time() - begin_cpu) * 1000)
         if response.status_code != 200:
             raise RuntimeError(f"{url}?{query}: HTTP {response.status_code}")
+        if profiler is not None and (slowest is None or wall[-1] > slowest[0]):
+            slowest = (wall[-1], profiler, query)
+    if slowest is not None:
+        out = io.StringIO()
+        pstats.Stats(slowest[1], stream=out).sort_stats("cumulative").print_stats(30)
+        print(f"\n-- slowest request {slowest[0]:.0f} ms: {url}?{slowest[2]}\n{out.getvalue()}")
     return wall, cpu
 
 
@@ -221,7 +240,9 @@ def measure_lists(estate: Estate, table: Table, rng: random.Random, requests: in
                     strings = [f"{s}&page_size=50" if s else "page_size=50" for s in strings]
                 else:  # the UI names its sort parameter "sort"
                     strings = [s.replace("ordering=", "sort=") for s in strings]
-                wall, cpu = time_requests(client, url, strings[:requests], accept)
+                wall, cpu = time_requests(
+                    client, url, strings[:requests], accept, profile=kind == PROFILE_KIND
+                )
                 per_request, count_ms = count_share(client, url, strings, accept)
                 p95 = percentile(wall, 95)
                 table.add(

@@ -16,6 +16,7 @@ _MATCHER_RE = re.compile(
     re.DOTALL,
 )
 OPERATORS = ("=", "!=", "=~", "!~")
+LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
 
 class MatcherError(ValueError):

@@ -22,5 +22,21 @@ urlpatterns = [
     path("maintenance/new/", views.maintenance_create, name="maintenance-create"),
     path("calendar/", views.calendar_week, name="calendar"),
     path("routing-rules/", views.RoutingRuleListView.as_view(), name="routingrule-list"),
+    path("routing-rules/new/", views.routing_rule_create, name="routingrule-create"),
+    path("routing-rules/<int:pk>/", views.routing_rule_edit, name="routingrule-edit"),
+    path(
+        "routing-rules/<int:pk>/delete/",
+        views.rule_delete,
+        {"kind": "routingrule"},
+        name="routingrule-delete",
+    ),
     path("inhibition-rules/", views.InhibitionRuleListView.as_view(), name="inhibitionrule-list"),
+    path("inhibition-rules/new/", views.inhibition_rule_create, name="inhibitionrule-create"),
+    path("inhibition-rules/<int:pk>/", views.inhibition_rule_edit, name="inhibitionrule-edit"),
+    path(
+        "inhibition-rules/<int:pk>/delete/",
+        views.rule_delete,
+        {"kind": "inhibitionrule"},
+        name="inhibitionrule-delete",
+    ),
 ]

@@ -8,8 +8,9 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,13 @@ from django.views.generic import ListView
 
 from opsassure.alerting import services, snippets
 from opsassure.alerting.filtersets import AlertFilterSet, AlertGroupFilterSet
-from opsassure.alerting.forms import IntegrationForm, MaintenanceWindowForm, SilenceForm
+from opsassure.alerting.forms import (
+    InhibitionRuleForm,
+    IntegrationForm,
+    MaintenanceWindowForm,
+    RoutingRuleForm,
+    SilenceForm,
+)
 from opsassure.alerting.models import (
     Alert,
     AlertGroup,
@@ -32,7 +39,7 @@ from opsassure.alerting.models import (
 )
 from opsassure.alerting.suppression import occurrence_active
 from opsassure.core.tenancy import scoped
-from opsassure.core.ui.generic import Column, ScopedDetailView, ScopedListView
+from opsassure.core.ui.generic import Column, ScopedDetailView, ScopedListView, save_or_show_form
 
 REFRESH_SECONDS = 10
 
@@ -399,9 +406,11 @@ class RoutingRuleListView(ScopedListView):
     permission_required = "alerting.view_routingrule"
     title = gettext_lazy("Routing rules")
     ordering = ["position", "id"]
+    create_url_name = "alerting:routingrule-create"
+    template_name = "alerting/integration_list.html"
     columns = [
         Column("position", gettext_lazy("Order")),
-        Column("name", gettext_lazy("Name")),
+        Column("name", gettext_lazy("Name"), link=True),
         Column("matchers", gettext_lazy("Label matchers")),
         Column("severities", gettext_lazy("Severities")),
         Column("action", gettext_lazy("Action")),
@@ -419,8 +428,10 @@ class InhibitionRuleListView(ScopedListView):
     permission_required = "alerting.view_inhibitionrule"
     title = gettext_lazy("Inhibition rules")
     ordering = ["name", "id"]
+    create_url_name = "alerting:inhibitionrule-create"
+    template_name = "alerting/integration_list.html"
     columns = [
-        Column("name", gettext_lazy("Name")),
+        Column("name", gettext_lazy("Name"), link=True),
         Column("source_matchers", gettext_lazy("Source matchers")),
         Column("target_matchers", gettext_lazy("Target matchers")),
         Column("equal", gettext_lazy("Equal labels")),
@@ -430,3 +441,78 @@ class InhibitionRuleListView(ScopedListView):
 
     def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().select_related("customer")
+
+
+# --- routing and inhibition rules: create, edit, delete ---------------------------------------
+RULE_FORMS: dict[str, tuple[type[Any], Any, str]] = {
+    # kind: (form, model, list URL name)
+    "routingrule": (RoutingRuleForm, RoutingRule, "alerting:routingrule-list"),
+    "inhibitionrule": (InhibitionRuleForm, InhibitionRule, "alerting:inhibitionrule-list"),
+}
+
+
+def _rule_page(request: HttpRequest, kind: str, pk: int | None) -> HttpResponse:
+    form_class, model, list_url = RULE_FORMS[kind]
+    user: Any = request.user
+    action = "change" if pk is not None else "add"
+    if not user.has_perm(f"alerting.{action}_{kind}"):
+        raise PermissionDenied
+    instance = get_object_or_404(scoped(model, user), pk=pk) if pk is not None else None
+    form = form_class(request.POST or None, instance=instance, user=user)
+    names = model._meta
+    context: dict[str, Any] = {
+        "title": (
+            _("Edit %(object)s") % {"object": instance}
+            if instance is not None
+            else _("New %(kind)s") % {"kind": names.verbose_name}
+        ),
+        "back_url": reverse(list_url),
+    }
+    if instance is not None and user.has_perm(f"alerting.delete_{kind}"):
+        context["delete_url"] = reverse(f"alerting:{kind}-delete", args=[instance.pk])
+    return save_or_show_form(
+        request,
+        form,
+        "alerting/form.html",
+        context,
+        lambda saved: (
+            _("%(kind)s “%(name)s” saved.")
+            % {"kind": str(names.verbose_name).capitalize(), "name": saved}
+        ),
+    )
+
+
+@login_required
+def routing_rule_create(request: HttpRequest) -> HttpResponse:
+    return _rule_page(request, "routingrule", None)
+
+
+@login_required
+def routing_rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _rule_page(request, "routingrule", pk)
+
+
+@login_required
+def inhibition_rule_create(request: HttpRequest) -> HttpResponse:
+    return _rule_page(request, "inhibitionrule", None)
+
+
+@login_required
+def inhibition_rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _rule_page(request, "inhibitionrule", pk)
+
+
+@login_required
+@require_POST
+def rule_delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    if kind not in RULE_FORMS:
+        raise Http404
+    _form, model, list_url = RULE_FORMS[kind]
+    user: Any = request.user
+    if not user.has_perm(f"alerting.delete_{kind}"):
+        raise PermissionDenied
+    rule = get_object_or_404(scoped(model, user), pk=pk)
+    name = str(rule)
+    rule.delete()
+    messages.success(request, _("“%(name)s” deleted.") % {"name": name})
+    return HttpResponseRedirect(reverse(list_url))

@@ -205,6 +205,7 @@ class RoutingRuleSerializer(CustomerOwnedSerializer):
             "auto_resolve",
             "team",
             "destination",
+            "escalation_policy",
         ]
 
     def validate_matchers(self, value: Any) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from opsassure.core.models import AuditedModel, TenantQuerySet
@@ -119,6 +120,9 @@ class RoutingRule(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("alerting:routingrule-edit", args=[self.pk])
 
 
 class Silence(AuditedModel):
@@ -281,3 +285,6 @@ class InhibitionRule(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("alerting:inhibitionrule-edit", args=[self.pk])
