@@ -36,6 +36,7 @@ sys.path.insert(0, str(_HERE / "lib"))
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import cProfile  # noqa: E402
+import gc  # noqa: E402
 import inspect  # noqa: E402
 import io  # noqa: E402
 import os  # noqa: E402
@@ -174,15 +175,37 @@ def list_queries(
 PROFILE_KIND = os.environ.get("OPSASSURE_BENCH_PROFILE", "")
 
 
+class GcClock:
+    """Milliseconds the cyclic garbage collector ran (gc.callbacks), to tell its pauses from
+    the request's own work when a request is an outlier."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.total += (time.perf_counter() - self._started) * 1000
+
+
+GC_CLOCK = GcClock()
+GC_MS: list[float] = []  # per request of the last time_requests call
+
+
 def time_requests(
     client: Any, url: str, queries: list[str], accept: str, *, profile: bool = False
 ) -> tuple[list[float], list[float]]:
     """Wall and CPU milliseconds of each request (CPU: this process, i.e. SQLite included)."""
     client.get(f"{url}?{queries[0]}", HTTP_ACCEPT=accept)  # warm-up
     wall, cpu = [], []
+    GC_MS.clear()
     slowest: tuple[float, Any, str] | None = None
     for query in queries:
         profiler = cProfile.Profile() if profile else None
+        gc_before = GC_CLOCK.total
         begin, begin_cpu = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
@@ -191,6 +214,7 @@ def time_requests(
             profiler.disable()
         wall.append((time.perf_counter() - begin) * 1000)
         cpu.append((time.process_time() - begin_cpu) * 1000)
+        GC_MS.append(GC_CLOCK.total - gc_before)
         if response.status_code != 200:
             raise RuntimeError(f"{url}?{query}: HTTP {response.status_code}")
         if profiler is not None and (slowest is None or wall[-1] > slowest[0]):
@@ -248,7 +272,8 @@ def measure_lists(estate: Estate, table: Table, rng: random.Random, requests: in
                 table.add(
                     f"{label} {persona:<8} {kind}",
                     f"p50 {percentile(wall, 50):5.0f}  p95 {p95:5.0f}  cpu95 "
-                    f"{percentile(cpu, 95):4.0f} ms {per_request:2.0f}q COUNT {count_ms:4.1f}ms",
+                    f"{percentile(cpu, 95):4.0f}  gc max {max(GC_MS):3.0f} ms "
+                    f"{per_request:2.0f}q COUNT {count_ms:4.1f}ms",
                     _verdict(p95, GOALS["list"]),
                 )
 
