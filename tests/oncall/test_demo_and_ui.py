@@ -74,7 +74,24 @@ def test_schedule_page_shows_the_week_and_takes_an_override(oncall: Oncall) -> N
         oncall.first.pk,
         "dentist",
     )
-    assert f"12:00–14:00 {oncall.lead}" in client.get(url).content.decode()
+    after = client.get(url)
+    assert f"12:00–14:00 {oncall.lead}" in after.content.decode()
+    # The timeline chart's data: Tuesday (row 1) has the override bar, 12:00–14:00 in minutes.
+    timeline = after.context["grid"]["timeline"]
+    assert timeline["days"][:2] == ["03-02", "03-03"]
+    assert timeline["weekdays"] == [0, 1, 2, 3, 4, 5, 6]
+    overrides = [bar for bar in timeline["bars"] if bar["override"]]
+    assert overrides == [
+        {
+            "row": 1,
+            "start": 720,
+            "end": 840,
+            "person": timeline["people"].index(str(oncall.lead)),
+            "label": f"12:00–14:00 {oncall.lead}",
+            "override": True,
+        }
+    ]
+    assert 'id="shift-timeline-data"' in after.content.decode()
 
 
 def test_handover_page_write_and_acknowledge(oncall: Oncall) -> None:

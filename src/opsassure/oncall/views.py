@@ -114,7 +114,37 @@ def week_grid(schedule: Schedule, monday: dt.date) -> dict[str, Any]:
                 ],
             }
         )
-    return {"days": days, "shifts": week}
+    return {"days": days, "shifts": week, "timeline": _timeline(days)}
+
+
+def _timeline(days: list[dict[str, Any]]) -> dict[str, Any]:
+    """The week as data for the ECharts timeline: one row per day, bars in minutes of the day
+    (user's zone), one colour per person, overrides marked."""
+    people: list[str] = []
+    bars = []
+    for row, day in enumerate(days):
+        for item in day["shifts"]:
+            person = str(item["shift"].user)
+            if person not in people:
+                people.append(person)
+            start_h, start_m = map(int, item["from"].split(":"))
+            end_h, end_m = map(int, item["to"].split(":"))
+            bars.append(
+                {
+                    "row": row,
+                    "start": start_h * 60 + start_m,
+                    "end": end_h * 60 + end_m,
+                    "person": people.index(person),
+                    "label": f"{item['from']}–{item['to']} {person}",
+                    "override": item["shift"].override is not None,
+                }
+            )
+    return {
+        "days": [f"{day['date']:%m-%d}" for day in days],
+        "weekdays": [day["date"].weekday() for day in days],
+        "people": people,
+        "bars": bars,
+    }
 
 
 @login_required
