@@ -94,7 +94,13 @@ class Agent:
                 # A refusal of the batch itself (400, 413): sending it again cannot help.
                 log.error("server refused %d point(s): %s", len(points), response.text[:500])
             else:
-                refused = response.json().get("refused", [])
+                try:
+                    refused = response.json().get("refused", [])
+                except (ValueError, AttributeError):  # not our server's answer (a proxy page)
+                    log.warning(
+                        "unexpected answer from %s; %d point(s) wait", self.url, len(points)
+                    )
+                    return Outcome.UNREACHABLE
                 if refused:
                     log.warning("server refused %d point(s): %s", len(refused), refused[:3])
                 self.sent_points += len(points)
