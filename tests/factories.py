@@ -666,3 +666,9 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Notification: _notification,
     NotificationRule: _notification_rule,
 }
+
+
+# Monitoring, metrics part (agents, agent tokens, metric series, threshold rules).
+from tests.monitoring.factories_metrics import METRICS_FACTORIES  # noqa: E402
+
+FACTORIES.update(METRICS_FACTORIES)  # type: ignore[arg-type]

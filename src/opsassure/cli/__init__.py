@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from opsassure.cli import agent as agent_cli
 from opsassure.cli import backup as backup_cli
 from opsassure.cli.supervisor import Supervisor
 
@@ -307,6 +308,7 @@ def audit_verify() -> None:
 
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
+app.command("agent")(agent_cli.agent)
 
 
 def main() -> None:

@@ -1,0 +1,5 @@
+import sys
+
+from opsassure.monitoring.agent.runner import main
+
+sys.exit(main())
