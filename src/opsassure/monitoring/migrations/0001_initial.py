@@ -5,370 +5,901 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0004_sd_catalog_policy_follows_customer'),
-        ('cmdb', '0005_cmdb_warranty_sort_index'),
-        ('core', '0002_lease'),
+        ("catalog", "0004_sd_catalog_policy_follows_customer"),
+        ("cmdb", "0005_cmdb_warranty_sort_index"),
+        ("core", "0002_lease"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AgentToken',
+            name="AgentToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('key_id', models.CharField(editable=False, max_length=16, unique=True, verbose_name='key id')),
-                ('secret_hash', models.CharField(editable=False, max_length=64)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked at')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used at')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.customer', verbose_name='customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "key_id",
+                    models.CharField(
+                        editable=False, max_length=16, unique=True, verbose_name="key id"
+                    ),
+                ),
+                ("secret_hash", models.CharField(editable=False, max_length=64)),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="revoked at"),
+                ),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last used at"),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.customer",
+                        verbose_name="customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'agent token',
-                'verbose_name_plural': 'agent tokens',
-                'ordering': ['customer', 'name', 'id'],
+                "verbose_name": "agent token",
+                "verbose_name_plural": "agent tokens",
+                "ordering": ["customer", "name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Agent',
+            name="Agent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('hostname', models.CharField(max_length=253, verbose_name='hostname')),
-                ('addresses', models.JSONField(blank=True, default=list, verbose_name='addresses')),
-                ('version', models.CharField(blank=True, max_length=32, verbose_name='agent version')),
-                ('interval_seconds', models.PositiveIntegerField(default=30, verbose_name='interval (s)')),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True, verbose_name='last seen')),
-                ('facts', models.JSONField(blank=True, default=dict, verbose_name='facts')),
-                ('ci', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='agents', to='cmdb.configurationitem', verbose_name='configuration item')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.customer', verbose_name='customer')),
-                ('token', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agents', to='monitoring.agenttoken', verbose_name='token')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("hostname", models.CharField(max_length=253, verbose_name="hostname")),
+                ("addresses", models.JSONField(blank=True, default=list, verbose_name="addresses")),
+                (
+                    "version",
+                    models.CharField(blank=True, max_length=32, verbose_name="agent version"),
+                ),
+                (
+                    "interval_seconds",
+                    models.PositiveIntegerField(default=30, verbose_name="interval (s)"),
+                ),
+                (
+                    "last_seen_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last seen"),
+                ),
+                ("facts", models.JSONField(blank=True, default=dict, verbose_name="facts")),
+                (
+                    "ci",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="agents",
+                        to="cmdb.configurationitem",
+                        verbose_name="configuration item",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "token",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agents",
+                        to="monitoring.agenttoken",
+                        verbose_name="token",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'agent',
-                'verbose_name_plural': 'agents',
-                'ordering': ['customer', 'hostname', 'id'],
+                "verbose_name": "agent",
+                "verbose_name_plural": "agents",
+                "ordering": ["customer", "hostname", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Monitor',
+            name="Monitor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('http', 'HTTP(S)'), ('tcp', 'TCP port'), ('icmp', 'ICMP ping'), ('tls', 'TLS certificate'), ('dns', 'DNS'), ('node_exporter', 'Prometheus node_exporter')], max_length=16, verbose_name='kind')),
-                ('target', models.CharField(help_text='URL for HTTP and node_exporter; host name or IP for the others.', max_length=2000, verbose_name='target')),
-                ('settings', models.JSONField(blank=True, default=dict, verbose_name='settings')),
-                ('interval_seconds', models.PositiveIntegerField(default=60, verbose_name='interval (s)')),
-                ('timeout_seconds', models.FloatField(default=10.0, verbose_name='timeout (s)')),
-                ('retries', models.PositiveSmallIntegerField(default=0, help_text='Immediate retries before a run counts as failed.', verbose_name='retries')),
-                ('failure_threshold', models.PositiveSmallIntegerField(default=2, help_text='Consecutive failed runs before the check is down.', verbose_name='failure threshold')),
-                ('success_threshold', models.PositiveSmallIntegerField(default=1, help_text='Consecutive successful runs before a down check is up again.', verbose_name='success threshold')),
-                ('severity', models.CharField(choices=[('critical', 'Critical'), ('warning', 'Warning'), ('info', 'Info')], default='critical', max_length=16, verbose_name='severity when down')),
-                ('labels', models.JSONField(blank=True, default=dict, verbose_name='labels')),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('config_version', models.PositiveIntegerField(default=1, editable=False)),
-                ('state', models.CharField(choices=[('unknown', 'Unknown'), ('up', 'Up'), ('degraded', 'Degraded'), ('down', 'Down')], default='unknown', max_length=16, verbose_name='state')),
-                ('state_since', models.DateTimeField(blank=True, null=True, verbose_name='state since')),
-                ('last_result_at', models.DateTimeField(blank=True, null=True, verbose_name='last run')),
-                ('last_status', models.PositiveSmallIntegerField(blank=True, choices=[(0, 'Up'), (1, 'Degraded'), (2, 'Down')], null=True, verbose_name='last result')),
-                ('last_response_ms', models.FloatField(blank=True, null=True, verbose_name='last response time (ms)')),
-                ('last_message', models.CharField(blank=True, max_length=500, verbose_name='last message')),
-                ('cert_expires_at', models.DateTimeField(blank=True, null=True, verbose_name='certificate expires')),
-                ('calendar', models.ForeignKey(blank=True, help_text='Availability is computed inside these hours only (e.g. 5×8).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='catalog.servicecalendar', verbose_name='service hours')),
-                ('ci', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='monitors', to='cmdb.configurationitem', verbose_name='configuration item')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.customer', verbose_name='customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("http", "HTTP(S)"),
+                            ("tcp", "TCP port"),
+                            ("icmp", "ICMP ping"),
+                            ("tls", "TLS certificate"),
+                            ("dns", "DNS"),
+                            ("node_exporter", "Prometheus node_exporter"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "target",
+                    models.CharField(
+                        help_text="URL for HTTP and node_exporter; host name or IP for the others.",
+                        max_length=2000,
+                        verbose_name="target",
+                    ),
+                ),
+                ("settings", models.JSONField(blank=True, default=dict, verbose_name="settings")),
+                (
+                    "interval_seconds",
+                    models.PositiveIntegerField(default=60, verbose_name="interval (s)"),
+                ),
+                ("timeout_seconds", models.FloatField(default=10.0, verbose_name="timeout (s)")),
+                (
+                    "retries",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Immediate retries before a run counts as failed.",
+                        verbose_name="retries",
+                    ),
+                ),
+                (
+                    "failure_threshold",
+                    models.PositiveSmallIntegerField(
+                        default=2,
+                        help_text="Consecutive failed runs before the check is down.",
+                        verbose_name="failure threshold",
+                    ),
+                ),
+                (
+                    "success_threshold",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        help_text="Consecutive successful runs before a down check is up again.",
+                        verbose_name="success threshold",
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("critical", "Critical"),
+                            ("warning", "Warning"),
+                            ("info", "Info"),
+                        ],
+                        default="critical",
+                        max_length=16,
+                        verbose_name="severity when down",
+                    ),
+                ),
+                ("labels", models.JSONField(blank=True, default=dict, verbose_name="labels")),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                ("config_version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Unknown"),
+                            ("up", "Up"),
+                            ("degraded", "Degraded"),
+                            ("down", "Down"),
+                        ],
+                        default="unknown",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "state_since",
+                    models.DateTimeField(blank=True, null=True, verbose_name="state since"),
+                ),
+                (
+                    "last_result_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last run"),
+                ),
+                (
+                    "last_status",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[(0, "Up"), (1, "Degraded"), (2, "Down")],
+                        null=True,
+                        verbose_name="last result",
+                    ),
+                ),
+                (
+                    "last_response_ms",
+                    models.FloatField(
+                        blank=True, null=True, verbose_name="last response time (ms)"
+                    ),
+                ),
+                (
+                    "last_message",
+                    models.CharField(blank=True, max_length=500, verbose_name="last message"),
+                ),
+                (
+                    "cert_expires_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="certificate expires"),
+                ),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Availability is computed inside these hours only (e.g. 5×8).",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="catalog.servicecalendar",
+                        verbose_name="service hours",
+                    ),
+                ),
+                (
+                    "ci",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="monitors",
+                        to="cmdb.configurationitem",
+                        verbose_name="configuration item",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.customer",
+                        verbose_name="customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'check',
-                'verbose_name_plural': 'checks',
-                'ordering': ['name', 'id'],
+                "verbose_name": "check",
+                "verbose_name_plural": "checks",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MetricSeries',
+            name="MetricSeries",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=400, unique=True)),
-                ('name', models.CharField(max_length=64, verbose_name='metric')),
-                ('dimension', models.CharField(blank=True, max_length=200, verbose_name='dimension')),
-                ('unit', models.CharField(blank=True, max_length=16, verbose_name='unit')),
-                ('last_value', models.FloatField(blank=True, null=True, verbose_name='last value')),
-                ('last_at', models.DateTimeField(blank=True, null=True, verbose_name='last sample')),
-                ('agent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='series', to='monitoring.agent')),
-                ('ci', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='metric_series', to='cmdb.configurationitem', verbose_name='configuration item')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.customer', verbose_name='customer')),
-                ('monitor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='series', to='monitoring.monitor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=400, unique=True)),
+                ("name", models.CharField(max_length=64, verbose_name="metric")),
+                (
+                    "dimension",
+                    models.CharField(blank=True, max_length=200, verbose_name="dimension"),
+                ),
+                ("unit", models.CharField(blank=True, max_length=16, verbose_name="unit")),
+                ("last_value", models.FloatField(blank=True, null=True, verbose_name="last value")),
+                (
+                    "last_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last sample"),
+                ),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="series",
+                        to="monitoring.agent",
+                    ),
+                ),
+                (
+                    "ci",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="metric_series",
+                        to="cmdb.configurationitem",
+                        verbose_name="configuration item",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="core.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "monitor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="series",
+                        to="monitoring.monitor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'metric series',
-                'verbose_name_plural': 'metric series',
-                'ordering': ['name', 'dimension', 'id'],
+                "verbose_name": "metric series",
+                "verbose_name_plural": "metric series",
+                "ordering": ["name", "dimension", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CheckRollup',
+            name="CheckRollup",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('period', models.CharField(choices=[('h', 'Hour'), ('d', 'Day')], max_length=1)),
-                ('bucket', models.DateTimeField()),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('up', models.PositiveIntegerField(default=0)),
-                ('degraded', models.PositiveIntegerField(default=0)),
-                ('down', models.PositiveIntegerField(default=0)),
-                ('hours_total', models.PositiveIntegerField(default=0)),
-                ('hours_up', models.PositiveIntegerField(default=0)),
-                ('response_count', models.PositiveIntegerField(default=0)),
-                ('response_sum_ms', models.FloatField(default=0)),
-                ('response_max_ms', models.FloatField(blank=True, null=True)),
-                ('monitor', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='rollups', to='monitoring.monitor')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("period", models.CharField(choices=[("h", "Hour"), ("d", "Day")], max_length=1)),
+                ("bucket", models.DateTimeField()),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("up", models.PositiveIntegerField(default=0)),
+                ("degraded", models.PositiveIntegerField(default=0)),
+                ("down", models.PositiveIntegerField(default=0)),
+                ("hours_total", models.PositiveIntegerField(default=0)),
+                ("hours_up", models.PositiveIntegerField(default=0)),
+                ("response_count", models.PositiveIntegerField(default=0)),
+                ("response_sum_ms", models.FloatField(default=0)),
+                ("response_max_ms", models.FloatField(blank=True, null=True)),
+                (
+                    "monitor",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rollups",
+                        to="monitoring.monitor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'check rollup',
-                'verbose_name_plural': 'check rollups',
-                'ordering': ['monitor', 'period', 'bucket'],
+                "verbose_name": "check rollup",
+                "verbose_name_plural": "check rollups",
+                "ordering": ["monitor", "period", "bucket"],
             },
         ),
         migrations.CreateModel(
-            name='Probe',
+            name="Probe",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('zone', models.CharField(blank=True, help_text="Where the probe runs, e.g. 'Shanghai IDC' or 'customer LAN'.", max_length=100, verbose_name='network zone')),
-                ('is_local', models.BooleanField(default=False, verbose_name='local probe')),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('key_id', models.CharField(editable=False, max_length=16, unique=True, verbose_name='key id')),
-                ('secret_hash', models.CharField(editable=False, max_length=64)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked at')),
-                ('last_heartbeat_at', models.DateTimeField(blank=True, null=True, verbose_name='last heartbeat')),
-                ('heartbeat', models.JSONField(blank=True, default=dict, help_text='What the probe last reported: version, checks, lag, buffered results.', verbose_name='heartbeat')),
-                ('heartbeat_timeout_seconds', models.PositiveIntegerField(default=180, verbose_name='heartbeat timeout (s)')),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.customer', verbose_name='customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "zone",
+                    models.CharField(
+                        blank=True,
+                        help_text="Where the probe runs, e.g. 'Shanghai IDC' or 'customer LAN'.",
+                        max_length=100,
+                        verbose_name="network zone",
+                    ),
+                ),
+                ("is_local", models.BooleanField(default=False, verbose_name="local probe")),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                (
+                    "key_id",
+                    models.CharField(
+                        editable=False, max_length=16, unique=True, verbose_name="key id"
+                    ),
+                ),
+                ("secret_hash", models.CharField(editable=False, max_length=64)),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="revoked at"),
+                ),
+                (
+                    "last_heartbeat_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last heartbeat"),
+                ),
+                (
+                    "heartbeat",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="What the probe last reported: version, checks, lag, buffered results.",
+                        verbose_name="heartbeat",
+                    ),
+                ),
+                (
+                    "heartbeat_timeout_seconds",
+                    models.PositiveIntegerField(default=180, verbose_name="heartbeat timeout (s)"),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.customer",
+                        verbose_name="customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'probe',
-                'verbose_name_plural': 'probes',
-                'ordering': ['name', 'id'],
+                "verbose_name": "probe",
+                "verbose_name_plural": "probes",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MonitorProbeState',
+            name="MonitorProbeState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('unknown', 'Unknown'), ('up', 'Up'), ('degraded', 'Degraded'), ('down', 'Down')], default='unknown', max_length=16)),
-                ('consecutive_failures', models.PositiveIntegerField(default=0)),
-                ('consecutive_successes', models.PositiveIntegerField(default=0)),
-                ('last_run_at', models.DateTimeField(blank=True, null=True)),
-                ('monitor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='probe_states', to='monitoring.monitor')),
-                ('probe', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='monitoring.probe')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Unknown"),
+                            ("up", "Up"),
+                            ("degraded", "Degraded"),
+                            ("down", "Down"),
+                        ],
+                        default="unknown",
+                        max_length=16,
+                    ),
+                ),
+                ("consecutive_failures", models.PositiveIntegerField(default=0)),
+                ("consecutive_successes", models.PositiveIntegerField(default=0)),
+                ("last_run_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "monitor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="probe_states",
+                        to="monitoring.monitor",
+                    ),
+                ),
+                (
+                    "probe",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="monitoring.probe",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'check state per probe',
-                'verbose_name_plural': 'check states per probe',
-                'ordering': ['monitor', 'probe'],
+                "verbose_name": "check state per probe",
+                "verbose_name_plural": "check states per probe",
+                "ordering": ["monitor", "probe"],
             },
         ),
         migrations.AddField(
-            model_name='monitor',
-            name='probes',
-            field=models.ManyToManyField(blank=True, help_text='Empty: the local probe.', related_name='monitors', to='monitoring.probe', verbose_name='probe locations'),
+            model_name="monitor",
+            name="probes",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Empty: the local probe.",
+                related_name="monitors",
+                to="monitoring.probe",
+                verbose_name="probe locations",
+            ),
         ),
         migrations.CreateModel(
-            name='CheckResult',
+            name="CheckResult",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('started_at', models.DateTimeField()),
-                ('status', models.PositiveSmallIntegerField(choices=[(0, 'Up'), (1, 'Degraded'), (2, 'Down')])),
-                ('response_ms', models.FloatField(blank=True, null=True)),
-                ('message', models.CharField(blank=True, max_length=300)),
-                ('monitor', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='results', to='monitoring.monitor')),
-                ('probe', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='monitoring.probe')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("started_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "Up"), (1, "Degraded"), (2, "Down")]
+                    ),
+                ),
+                ("response_ms", models.FloatField(blank=True, null=True)),
+                ("message", models.CharField(blank=True, max_length=300)),
+                (
+                    "monitor",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="monitoring.monitor",
+                    ),
+                ),
+                (
+                    "probe",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="monitoring.probe",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'check result',
-                'verbose_name_plural': 'check results',
-                'ordering': ['-started_at', '-id'],
+                "verbose_name": "check result",
+                "verbose_name_plural": "check results",
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ResultBatch',
+            name="ResultBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('batch_id', models.UUIDField()),
-                ('received_at', models.DateTimeField(db_index=True)),
-                ('result_count', models.PositiveIntegerField(default=0)),
-                ('accepted_count', models.PositiveIntegerField(default=0)),
-                ('probe', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='batches', to='monitoring.probe')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("batch_id", models.UUIDField()),
+                ("received_at", models.DateTimeField(db_index=True)),
+                ("result_count", models.PositiveIntegerField(default=0)),
+                ("accepted_count", models.PositiveIntegerField(default=0)),
+                (
+                    "probe",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="batches",
+                        to="monitoring.probe",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'result batch',
-                'verbose_name_plural': 'result batches',
-                'ordering': ['-received_at', '-id'],
+                "verbose_name": "result batch",
+                "verbose_name_plural": "result batches",
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Sample',
+            name="Sample",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('ts', models.DateTimeField()),
-                ('value', models.FloatField()),
-                ('series', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='samples', to='monitoring.metricseries')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("ts", models.DateTimeField()),
+                ("value", models.FloatField()),
+                (
+                    "series",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="samples",
+                        to="monitoring.metricseries",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sample',
-                'verbose_name_plural': 'samples',
-                'ordering': ['series', 'ts'],
+                "verbose_name": "sample",
+                "verbose_name_plural": "samples",
+                "ordering": ["series", "ts"],
             },
         ),
         migrations.CreateModel(
-            name='SampleRollup',
+            name="SampleRollup",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('period', models.CharField(choices=[('h', 'Hour'), ('d', 'Day')], max_length=1)),
-                ('bucket', models.DateTimeField()),
-                ('count', models.PositiveIntegerField(default=0)),
-                ('total', models.FloatField(default=0)),
-                ('minimum', models.FloatField(blank=True, null=True)),
-                ('maximum', models.FloatField(blank=True, null=True)),
-                ('series', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='rollups', to='monitoring.metricseries')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("period", models.CharField(choices=[("h", "Hour"), ("d", "Day")], max_length=1)),
+                ("bucket", models.DateTimeField()),
+                ("count", models.PositiveIntegerField(default=0)),
+                ("total", models.FloatField(default=0)),
+                ("minimum", models.FloatField(blank=True, null=True)),
+                ("maximum", models.FloatField(blank=True, null=True)),
+                (
+                    "series",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rollups",
+                        to="monitoring.metricseries",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sample rollup',
-                'verbose_name_plural': 'sample rollups',
-                'ordering': ['series', 'period', 'bucket'],
+                "verbose_name": "sample rollup",
+                "verbose_name_plural": "sample rollups",
+                "ordering": ["series", "period", "bucket"],
             },
         ),
         migrations.CreateModel(
-            name='ThresholdRule',
+            name="ThresholdRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('metric', models.CharField(max_length=64, verbose_name='metric')),
-                ('dimension', models.CharField(blank=True, help_text='Empty: every dimension.', max_length=200, verbose_name='dimension')),
-                ('operator', models.CharField(choices=[('>', '>'), ('>=', '≥'), ('<', '<'), ('<=', '≤'), ('==', '='), ('!=', '≠')], max_length=2, verbose_name='operator')),
-                ('threshold', models.FloatField(verbose_name='threshold')),
-                ('for_seconds', models.PositiveIntegerField(default=300, verbose_name='for (s)')),
-                ('recovery_threshold', models.FloatField(blank=True, null=True, verbose_name='recovery threshold')),
-                ('severity', models.CharField(choices=[('critical', 'Critical'), ('warning', 'Warning'), ('info', 'Info')], default='warning', max_length=16, verbose_name='severity')),
-                ('labels', models.JSONField(blank=True, default=dict, verbose_name='labels')),
-                ('ci', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cmdb.configurationitem', verbose_name='configuration item')),
-                ('ci_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cmdb.citype', verbose_name='CI type')),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.customer', verbose_name='customer')),
-                ('tag', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cmdb.tag', verbose_name='tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                ("metric", models.CharField(max_length=64, verbose_name="metric")),
+                (
+                    "dimension",
+                    models.CharField(
+                        blank=True,
+                        help_text="Empty: every dimension.",
+                        max_length=200,
+                        verbose_name="dimension",
+                    ),
+                ),
+                (
+                    "operator",
+                    models.CharField(
+                        choices=[
+                            (">", ">"),
+                            (">=", "≥"),
+                            ("<", "<"),
+                            ("<=", "≤"),
+                            ("==", "="),
+                            ("!=", "≠"),
+                        ],
+                        max_length=2,
+                        verbose_name="operator",
+                    ),
+                ),
+                ("threshold", models.FloatField(verbose_name="threshold")),
+                ("for_seconds", models.PositiveIntegerField(default=300, verbose_name="for (s)")),
+                (
+                    "recovery_threshold",
+                    models.FloatField(blank=True, null=True, verbose_name="recovery threshold"),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("critical", "Critical"),
+                            ("warning", "Warning"),
+                            ("info", "Info"),
+                        ],
+                        default="warning",
+                        max_length=16,
+                        verbose_name="severity",
+                    ),
+                ),
+                ("labels", models.JSONField(blank=True, default=dict, verbose_name="labels")),
+                (
+                    "ci",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="cmdb.configurationitem",
+                        verbose_name="configuration item",
+                    ),
+                ),
+                (
+                    "ci_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="cmdb.citype",
+                        verbose_name="CI type",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="cmdb.tag",
+                        verbose_name="tag",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'threshold rule',
-                'verbose_name_plural': 'threshold rules',
-                'ordering': ['name', 'id'],
+                "verbose_name": "threshold rule",
+                "verbose_name_plural": "threshold rules",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RuleState',
+            name="RuleState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('ok', 'OK'), ('pending', 'Pending'), ('firing', 'Firing')], default='ok', max_length=8)),
-                ('since', models.DateTimeField(blank=True, null=True)),
-                ('last_value', models.FloatField(blank=True, null=True)),
-                ('evaluated_at', models.DateTimeField(blank=True, null=True)),
-                ('series', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='monitoring.metricseries')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='states', to='monitoring.thresholdrule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("ok", "OK"), ("pending", "Pending"), ("firing", "Firing")],
+                        default="ok",
+                        max_length=8,
+                    ),
+                ),
+                ("since", models.DateTimeField(blank=True, null=True)),
+                ("last_value", models.FloatField(blank=True, null=True)),
+                ("evaluated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "series",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="monitoring.metricseries",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="states",
+                        to="monitoring.thresholdrule",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rule state',
-                'verbose_name_plural': 'rule states',
-                'ordering': ['rule', 'series'],
+                "verbose_name": "rule state",
+                "verbose_name_plural": "rule states",
+                "ordering": ["rule", "series"],
             },
         ),
         migrations.AddConstraint(
-            model_name='agent',
-            constraint=models.UniqueConstraint(fields=('customer', 'hostname'), name='monitoring_agent_unique_customer_host'),
+            model_name="agent",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "hostname"), name="monitoring_agent_unique_customer_host"
+            ),
         ),
         migrations.AddIndex(
-            model_name='metricseries',
-            index=models.Index(fields=['ci', 'name'], name='mon_series_ci_name_idx'),
+            model_name="metricseries",
+            index=models.Index(fields=["ci", "name"], name="mon_series_ci_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='metricseries',
-            index=models.Index(fields=['customer', 'name'], name='mon_series_cust_name_idx'),
+            model_name="metricseries",
+            index=models.Index(fields=["customer", "name"], name="mon_series_cust_name_idx"),
         ),
         migrations.AddConstraint(
-            model_name='checkrollup',
-            constraint=models.UniqueConstraint(fields=('monitor', 'period', 'bucket'), name='monitoring_checkrollup_unique'),
+            model_name="checkrollup",
+            constraint=models.UniqueConstraint(
+                fields=("monitor", "period", "bucket"), name="monitoring_checkrollup_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='probe',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_local', True)), fields=('is_local',), name='monitoring_probe_one_local'),
+            model_name="probe",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_local", True)),
+                fields=("is_local",),
+                name="monitoring_probe_one_local",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='monitorprobestate',
-            constraint=models.UniqueConstraint(fields=('monitor', 'probe'), name='monitoring_monitorprobestate_unique'),
+            model_name="monitorprobestate",
+            constraint=models.UniqueConstraint(
+                fields=("monitor", "probe"), name="monitoring_monitorprobestate_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='monitor',
-            index=models.Index(fields=['customer', 'state'], name='mon_monitor_cust_state_idx'),
+            model_name="monitor",
+            index=models.Index(fields=["customer", "state"], name="mon_monitor_cust_state_idx"),
         ),
         migrations.AddIndex(
-            model_name='monitor',
-            index=models.Index(fields=['customer', 'name'], name='mon_monitor_cust_name_idx'),
+            model_name="monitor",
+            index=models.Index(fields=["customer", "name"], name="mon_monitor_cust_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='monitor',
-            index=models.Index(fields=['customer', 'kind'], name='mon_monitor_cust_kind_idx'),
+            model_name="monitor",
+            index=models.Index(fields=["customer", "kind"], name="mon_monitor_cust_kind_idx"),
         ),
         migrations.AddIndex(
-            model_name='monitor',
-            index=models.Index(fields=['cert_expires_at'], name='mon_monitor_cert_idx'),
+            model_name="monitor",
+            index=models.Index(fields=["cert_expires_at"], name="mon_monitor_cert_idx"),
         ),
         migrations.AddIndex(
-            model_name='monitor',
-            index=models.Index(fields=['enabled', 'last_result_at'], name='mon_monitor_stale_idx'),
+            model_name="monitor",
+            index=models.Index(fields=["enabled", "last_result_at"], name="mon_monitor_stale_idx"),
         ),
         migrations.AddIndex(
-            model_name='checkresult',
-            index=models.Index(fields=['started_at'], name='mon_result_started_idx'),
+            model_name="checkresult",
+            index=models.Index(fields=["started_at"], name="mon_result_started_idx"),
         ),
         migrations.AddConstraint(
-            model_name='checkresult',
-            constraint=models.UniqueConstraint(fields=('monitor', 'started_at', 'probe'), name='monitoring_result_unique'),
+            model_name="checkresult",
+            constraint=models.UniqueConstraint(
+                fields=("monitor", "started_at", "probe"), name="monitoring_result_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resultbatch',
-            constraint=models.UniqueConstraint(fields=('probe', 'batch_id'), name='monitoring_resultbatch_unique_probe_batch'),
+            model_name="resultbatch",
+            constraint=models.UniqueConstraint(
+                fields=("probe", "batch_id"), name="monitoring_resultbatch_unique_probe_batch"
+            ),
         ),
         migrations.AddIndex(
-            model_name='sample',
-            index=models.Index(fields=['ts'], name='mon_sample_ts_idx'),
+            model_name="sample",
+            index=models.Index(fields=["ts"], name="mon_sample_ts_idx"),
         ),
         migrations.AddConstraint(
-            model_name='sample',
-            constraint=models.UniqueConstraint(fields=('series', 'ts'), name='monitoring_sample_unique'),
+            model_name="sample",
+            constraint=models.UniqueConstraint(
+                fields=("series", "ts"), name="monitoring_sample_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='samplerollup',
-            constraint=models.UniqueConstraint(fields=('series', 'period', 'bucket'), name='monitoring_samplerollup_unique'),
+            model_name="samplerollup",
+            constraint=models.UniqueConstraint(
+                fields=("series", "period", "bucket"), name="monitoring_samplerollup_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='thresholdrule',
-            index=models.Index(fields=['enabled', 'metric'], name='mon_rule_enabled_metric_idx'),
+            model_name="thresholdrule",
+            index=models.Index(fields=["enabled", "metric"], name="mon_rule_enabled_metric_idx"),
         ),
         migrations.AddIndex(
-            model_name='rulestate',
-            index=models.Index(fields=['state'], name='mon_rulestate_state_idx'),
+            model_name="rulestate",
+            index=models.Index(fields=["state"], name="mon_rulestate_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='rulestate',
-            constraint=models.UniqueConstraint(fields=('rule', 'series'), name='monitoring_rulestate_unique'),
+            model_name="rulestate",
+            constraint=models.UniqueConstraint(
+                fields=("rule", "series"), name="monitoring_rulestate_unique"
+            ),
         ),
     ]
