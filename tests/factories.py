@@ -56,6 +56,8 @@ from opsassure.cmdb.models import (
 )
 from opsassure.core import audit
 from opsassure.core.models import ApiToken, AuditEvent, Customer, CustomerContact, Team, User
+from opsassure.monitoring import tokens as monitoring_tokens
+from opsassure.monitoring.models import CheckResult, Monitor, Probe
 from opsassure.notify.models import Destination, Notification, NotificationRule
 from opsassure.oncall.models import (
     EscalationPolicy,
@@ -613,6 +615,38 @@ def _notification_rule(world: World, customer: Customer) -> Sample:
     return Sample(rule, str(rule.order), personal=True)
 
 
+def _monitor_for(customer: Customer) -> Monitor:
+    name = f"check-{customer.code}-{next(_counter)}"
+    return Monitor.objects.create(
+        customer=customer, name=name, kind="http", target=f"http://{name}.example.cn/"
+    )
+
+
+def _monitor(world: World, customer: Customer) -> Sample:
+    monitor = _monitor_for(customer)
+    return Sample(monitor, monitor.name)
+
+
+def _check_result(world: World, customer: Customer) -> Sample:
+    monitor = _monitor_for(customer)
+    message = f"result-{customer.code}-{next(_counter)}"
+    result = CheckResult.objects.create(
+        monitor=monitor,
+        probe=monitoring_tokens.ensure_local_probe(),
+        started_at=timezone.now(),
+        status=2,
+        message=message,
+    )
+    return Sample(result, message)
+
+
+def _probe(world: World, customer: Customer) -> Sample:
+    probe, _token = monitoring_tokens.create_probe(
+        name=f"probe-{customer.code}-{next(_counter)}", customer=customer
+    )
+    return Sample(probe, probe.name)
+
+
 FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Customer: _customer,
     CustomerContact: _contact,
@@ -665,6 +699,9 @@ FACTORIES: dict[type[models.Model], Callable[[World, Customer], Sample]] = {
     Destination: _destination,
     Notification: _notification,
     NotificationRule: _notification_rule,
+    Monitor: _monitor,
+    CheckResult: _check_result,
+    Probe: _probe,
 }
 
 

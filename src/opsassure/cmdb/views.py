@@ -48,6 +48,7 @@ from opsassure.core.auth import request_user
 from opsassure.core.models import Customer
 from opsassure.core.tenancy import is_provider_staff, scoped
 from opsassure.core.ui.generic import ScopedDetailView, ScopedListView
+from opsassure.core.ui.panels import ci_panels_for
 
 HISTORY_PAGE = 25
 TARGET_LIMIT = 20
@@ -348,6 +349,7 @@ def detail_context(request: HttpRequest, ci: ConfigurationItem) -> dict[str, Any
         "today": today,
         "warranty_soon": today + dt.timedelta(days=WARRANTY_WARNING_DAYS),
         "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "extra_panels": ci_panels_for(user),
         **relations_context(request, ci),
     }
 
