@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from opsassure.cli import backup as backup_cli
+from opsassure.cli import probe as probe_cli
 from opsassure.cli.supervisor import Supervisor
 
 console = Console()
@@ -59,6 +60,7 @@ def run(
     )
     supervisor.add("worker", [*me, "worker", "--embedded"])
     supervisor.add("scheduler", [*me, "scheduler"])
+    supervisor.add("probe", [*me, "probe"])
     url = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
     raise typer.Exit(supervisor.serve(ready_url=f"{url}/healthz", banner=_banner(url)))
 
@@ -307,6 +309,7 @@ def audit_verify() -> None:
 
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
+app.command("probe")(probe_cli.probe)
 
 
 def main() -> None:
