@@ -62,6 +62,7 @@ class HttpSettings:
     expected: tuple[tuple[int, int], ...]
     keyword: bytes | None
     json_path: Any  # a compiled jsonpath_ng expression
+    json_path_text: str
     json_expected: Any
     has_json_expected: bool
     max_response_ms: float | None
@@ -104,6 +105,7 @@ def prepare(spec: CheckSpec, context: CheckContext | None = None) -> HttpSetting
         expected=parse_status_ranges(settings.get("expected_status")),
         keyword=str(keyword).encode("utf-8") if keyword else None,
         json_path=json_path,
+        json_path_text=str(settings.get("json_path") or ""),
         json_expected=settings.get("json_expected"),
         has_json_expected="json_expected" in settings and settings["json_expected"] is not None,
         max_response_ms=float(max_ms) if max_ms not in (None, "") else None,
@@ -147,7 +149,7 @@ def _json_matches(prepared: HttpSettings, body: bytes) -> str | None:
         return f"body is not JSON: {error}"[:200]
     found = [match.value for match in prepared.json_path.find(document)]
     if not found:
-        return f"JSON path {prepared.json_path} matched nothing"
+        return f"JSON path {prepared.json_path_text} matched nothing"
     if not prepared.has_json_expected:
         return None
     expected = prepared.json_expected
@@ -157,7 +159,7 @@ def _json_matches(prepared: HttpSettings, body: bytes) -> str | None:
         ):
             return None
     shown = json.dumps(found[0], ensure_ascii=False)[:80]
-    return f"JSON path {prepared.json_path} is {shown}, expected {expected!r}"[:200]
+    return f"JSON path {prepared.json_path_text} is {shown}, expected {expected!r}"[:200]
 
 
 async def run(spec: CheckSpec, context: CheckContext) -> Outcome:
