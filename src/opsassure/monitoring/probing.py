@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Field, Model, Q, QuerySet
 from django.utils import timezone
 
 from opsassure.core.jobs import enqueue_on_commit
@@ -340,15 +340,16 @@ def _advance(probe: Probe, fresh: dict[int, list[ResultIn]], now: dt.datetime) -
         if metric_rows:
             samples[monitor_id] = metric_rows
     MonitorProbeState.objects.bulk_create(new_states, batch_size=_ROWS)
-    MonitorProbeState.objects.bulk_update(
+    _update_rows(
+        MonitorProbeState,
         moved_states,
         ["state", "consecutive_failures", "consecutive_successes", "last_run_at"],
-        batch_size=_ROWS,
     )
     transitions = _recompute(probe, [monitors[pk] for pk in changed_verdict], fresh)
     saved = {monitor.pk: monitor for monitor in monitors_to_save}
     saved.update((monitor.pk, monitor) for monitor, _old in transitions)
-    Monitor.objects.bulk_update(
+    _update_rows(
+        Monitor,
         list(saved.values()),
         [
             "last_result_at",
@@ -359,7 +360,6 @@ def _advance(probe: Probe, fresh: dict[int, list[ResultIn]], now: dt.datetime) -
             "state",
             "state_since",
         ],
-        batch_size=_ROWS,
     )
     for monitor, old in transitions:
         alert_transition(monitor, old)
@@ -377,6 +377,25 @@ def _advance(probe: Probe, fresh: dict[int, list[ResultIn]], now: dt.datetime) -
         from opsassure.monitoring.tasks import monitoring_evaluate
 
         enqueue_on_commit(monitoring_evaluate, sorted(series))
+
+
+def _update_rows(model: type[Model], rows: Sequence[Model], fields: list[str]) -> None:
+    """``UPDATE … SET fields WHERE id = …`` for each row, as one ``executemany``: Django's
+    ``bulk_update`` builds a CASE per field and row, several times slower at 1,000 rows."""
+    if not rows:
+        return
+    meta = model._meta
+    columns: list[Field[Any, Any]] = [meta.get_field(name) for name in fields]  # type: ignore[misc]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE id = %s"  # noqa: S608
+    params = [
+        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in columns]
+        + [row.pk]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _recompute(
