@@ -12,6 +12,7 @@ from rich.console import Console
 
 from opsassure.cli import agent as agent_cli
 from opsassure.cli import backup as backup_cli
+from opsassure.cli import probe as probe_cli
 from opsassure.cli.supervisor import Supervisor
 
 console = Console()
@@ -60,6 +61,7 @@ def run(
     )
     supervisor.add("worker", [*me, "worker", "--embedded"])
     supervisor.add("scheduler", [*me, "scheduler"])
+    supervisor.add("probe", [*me, "probe"])
     url = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
     raise typer.Exit(supervisor.serve(ready_url=f"{url}/healthz", banner=_banner(url)))
 
@@ -309,6 +311,7 @@ def audit_verify() -> None:
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
 app.command("agent")(agent_cli.agent)
+app.command("probe")(probe_cli.probe)
 
 
 def main() -> None:
