@@ -28,7 +28,7 @@ from typing import Any
 
 def measure_chart(interval: int = 60, samples: int = 50) -> dict[str, Any]:
     """Run the measurement in a fresh process; returns its figures (milliseconds)."""
-    completed = subprocess.run(  # noqa: S603 (our own script)
+    completed = subprocess.run(
         [
             sys.executable,
             str(Path(__file__).resolve()),
