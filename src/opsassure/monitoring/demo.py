@@ -46,7 +46,7 @@ from opsassure.monitoring.models import (
     Severity,
     ThresholdRule,
 )
-from opsassure.monitoring.views_demo import FLAP_SECONDS, flappy_up
+from opsassure.monitoring.views_demo import flappy_up
 
 CUSTOMER = "JCH"
 RAW_HOURS = 24
@@ -214,9 +214,12 @@ def _history(monitor: Monitor, check: DemoCheck, probe: Probe, now: dt.datetime)
     hours: dict[dt.datetime, _Bucket] = defaultdict(_Bucket)
     results: list[CheckResult] = []
     last: tuple[dt.datetime, int, float | None, str] | None = None
+    changed_at = start  # when the status last changed: the state's "since"
     at = start
     while at < end:
         status, ms, message = _run(check, at, rng)
+        if last is not None and last[1] != status:
+            changed_at = at
         hours[at.replace(minute=0)].add(status, ms)
         if at >= raw_from:
             results.append(
@@ -247,11 +250,7 @@ def _history(monitor: Monitor, check: DemoCheck, probe: Probe, now: dt.datetime)
             ResultStatus.DEGRADED: CheckState.DEGRADED,
             ResultStatus.DOWN: CheckState.DOWN,
         }[ResultStatus(status)]
-        since = at
-        if check.pattern == "flappy":
-            since = dt.datetime.fromtimestamp(
-                at.timestamp() // FLAP_SECONDS * FLAP_SECONDS, tz=dt.UTC
-            )
+        since = changed_at
         Monitor.objects.filter(pk=monitor.pk).update(
             state=state,
             state_since=since,

@@ -329,6 +329,7 @@ def ci_panel(request: HttpRequest, pk: int) -> HttpResponse:
         window = "24h"
     points = charts.metric_series(series, window)
     metrics: dict[str, dict[str, Any]] = {}
+    series.sort(key=lambda s: (charts.CI_METRICS.index(s.name), s.dimension, s.pk))
     for item in series:
         chart = metrics.setdefault(
             item.name,

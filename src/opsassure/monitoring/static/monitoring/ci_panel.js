@@ -15,6 +15,13 @@
   }
   draw();
 
+  function compact(value) {
+    if (value >= 1e9) { return (value / 1e9).toFixed(1) + "G"; }
+    if (value >= 1e6) { return (value / 1e6).toFixed(0) + "M"; }
+    if (value >= 1e4) { return (value / 1e3).toFixed(0) + "k"; }
+    return String(value);
+  }
+
   function draw() {
   var metrics = JSON.parse(node.textContent);
   var colours = ["#206bc4", "#2fb344", "#f76707", "#ae3ec9", "#0ca678", "#d63939"];
@@ -31,7 +38,7 @@
       grid: { left: 44, right: 10, top: 10, bottom: 24 },
       tooltip: { trigger: "axis" },
       xAxis: { type: "time", axisLabel: { hideOverlap: true } },
-      yAxis: { type: "value", min: 0, max: percent ? 100 : null },
+      yAxis: { type: "value", min: 0, max: percent ? 100 : null, axisLabel: { formatter: compact } },
       series: chart.lines.map(function (line) {
         return { name: line.name, type: "line", showSymbol: false, data: line.data, lineStyle: { width: 1.5 } };
       })
