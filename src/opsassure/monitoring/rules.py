@@ -235,7 +235,7 @@ def update_rule(rule: ThresholdRule, **values: Any) -> ThresholdRule:
     with transaction.atomic():
         rule.save()
         states = list(
-            RuleState.objects.select_for_update()
+            RuleState.objects.select_for_update(of=("self",))
             .filter(rule=rule)
             .select_related("series", "series__agent")
             .order_by("pk")
@@ -250,7 +250,7 @@ def delete_rule(rule: ThresholdRule) -> None:
     """Delete a rule, resolving whatever it has firing."""
     with transaction.atomic():
         states = list(
-            RuleState.objects.select_for_update()
+            RuleState.objects.select_for_update(of=("self",))
             .filter(rule=rule)
             .select_related("series", "series__agent")
             .order_by("pk")
@@ -558,7 +558,7 @@ def _pending_due(now: dt.datetime) -> int:
     changes = 0
     with transaction.atomic():
         states = list(
-            RuleState.objects.select_for_update()
+            RuleState.objects.select_for_update(of=("self",))
             .filter(state=RuleStateValue.PENDING, rule__enabled=True)
             .select_related("rule", "series", "series__agent", "series__monitor")
             .order_by("pk")
