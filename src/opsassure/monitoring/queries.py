@@ -42,37 +42,40 @@ def _ceil(at: dt.datetime, floor: Any, step: dt.timedelta) -> dt.datetime:
     return low if low == at else low + step
 
 
-def _rollup_ranges(start: dt.datetime, end: dt.datetime) -> Q:
+def _rollup_ranges(start: dt.datetime, end: dt.datetime) -> list[Q]:
     """Rollup rows covering [start, end): daily rows for whole UTC days, hourly at the edges.
-    An hour counts when it starts inside the range."""
+    An hour counts when it starts inside the range. One index range per piece."""
     first_hour, last_hour = _ceil(start, floor_hour, HOUR), _ceil(end, floor_hour, HOUR)
     first_day, last_day = _ceil(start, floor_day, DAY), floor_day(end)
     if first_day >= last_day:
-        return Q(period=Period.HOUR, bucket__gte=first_hour, bucket__lt=last_hour)
-    return (
-        Q(period=Period.DAY, bucket__gte=first_day, bucket__lt=last_day)
-        | Q(period=Period.HOUR, bucket__gte=first_hour, bucket__lt=first_day)
-        | Q(period=Period.HOUR, bucket__gte=last_day, bucket__lt=last_hour)
-    )
+        return [Q(period=Period.HOUR, bucket__gte=first_hour, bucket__lt=last_hour)]
+    return [
+        Q(period=Period.DAY, bucket__gte=first_day, bucket__lt=last_day),
+        Q(period=Period.HOUR, bucket__gte=first_hour, bucket__lt=first_day),
+        Q(period=Period.HOUR, bucket__gte=last_day, bucket__lt=last_hour),
+    ]
 
 
 def availability_many(
     monitor_ids: Iterable[int], start: dt.datetime, end: dt.datetime
 ) -> dict[int, float | None]:
     """{check id: share of available results (0–1) inside its service hours} — None where
-    nothing ran in its hours. One query."""
+    nothing ran in its hours. At most three queries (days, and the hours at either edge),
+    each an index range scan, whatever the length of the range."""
     ids = list(monitor_ids)
-    found: dict[int, float | None] = dict.fromkeys(ids)
-    rows = (
-        CheckRollup.objects.filter(_rollup_ranges(start, end), monitor_id__in=ids)
-        .order_by()
-        .values("monitor_id")
-        .annotate(total=Sum("hours_total"), up=Sum("hours_up"))
-        .values_list("monitor_id", "total", "up")
-    )
-    for monitor_id, total, up in rows:
-        found[monitor_id] = (up or 0) / total if total else None
-    return found
+    totals: dict[int, list[int]] = {monitor_id: [0, 0] for monitor_id in ids}
+    for piece in _rollup_ranges(start, end):
+        rows = (
+            CheckRollup.objects.filter(piece, monitor_id__in=ids)
+            .order_by()
+            .values("monitor_id")
+            .annotate(total=Sum("hours_total"), up=Sum("hours_up"))
+            .values_list("monitor_id", "total", "up")
+        )
+        for monitor_id, total, up in rows:
+            totals[monitor_id][0] += total or 0
+            totals[monitor_id][1] += up or 0
+    return {key: (up / total if total else None) for key, (total, up) in totals.items()}
 
 
 def availability(monitor: Monitor | int, start: dt.datetime, end: dt.datetime) -> float | None:

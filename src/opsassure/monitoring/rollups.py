@@ -44,7 +44,7 @@ HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 RECENT_HOURS = 3
 ID_CHUNK = 500
-DELETE_CHUNK = 5000
+DELETE_CHUNK = 20_000
 
 Span = tuple[dt.datetime, dt.datetime]
 
@@ -279,16 +279,21 @@ def rollup_recent(*, now: dt.datetime | None = None) -> int:
     return rollup_range(end - RECENT_HOURS * HOUR, end)
 
 
-def _delete_in_chunks(queryset: Any) -> int:
-    """Delete old raw rows a chunk at a time (short transactions, bounded locks)."""
+def _delete_older(model: Any, column: str, cutoff: dt.datetime) -> int:
+    """Delete a raw table's rows older than ``cutoff``, a chunk per statement (short
+    transactions, bounded locks); the ids never leave the database."""
+    table, pk = _q(model._meta.db_table), _q(model._meta.pk.column)
+    sql = (
+        f"DELETE FROM {table} WHERE {pk} IN (SELECT {pk} FROM {table} "  # noqa: S608 - names
+        f"WHERE {_q(column)} < %s ORDER BY {_q(column)} LIMIT %s)"
+    )
     deleted = 0
     while True:
-        ids = list(queryset.order_by().values_list("pk", flat=True)[:DELETE_CHUNK])
-        if not ids:
-            return deleted
-        count, _by_model = queryset.model.objects.filter(pk__in=ids).delete()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [_param(cutoff), DELETE_CHUNK])
+            count = max(cursor.rowcount, 0)
         deleted += count
-        if len(ids) < DELETE_CHUNK:
+        if count < DELETE_CHUNK:
             return deleted
 
 
@@ -299,9 +304,9 @@ def purge_expired(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     raw = now - dt.timedelta(days=settings.MONITORING_RAW_RETENTION_DAYS)
     kept = now - dt.timedelta(days=settings.MONITORING_ROLLUP_RETENTION_DAYS)
-    deleted = _delete_in_chunks(CheckResult.objects.filter(started_at__lt=raw))
-    deleted += _delete_in_chunks(Sample.objects.filter(ts__lt=raw))
-    deleted += _delete_in_chunks(ResultBatch.objects.filter(received_at__lt=raw))
+    deleted = _delete_older(CheckResult, "started_at", raw)
+    deleted += _delete_older(Sample, "ts", raw)
+    deleted += _delete_older(ResultBatch, "received_at", raw)
     # Rollups by owner (the unique index leads with it), so old rows are found by index.
     monitor_ids = list(Monitor.objects.order_by("pk").values_list("pk", flat=True))
     for chunk in _chunks(monitor_ids):
