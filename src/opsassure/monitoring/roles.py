@@ -7,6 +7,8 @@ and agent tokens; customer users read their checks, results and host metrics. Pr
 tokens reach every customer's checks) stay with the provider.
 """
 
+from opsassure.monitoring.roles_metrics import PERMISSIONS as METRICS_PERMISSIONS
+
 _CUSTOMER_READ = [
     "monitoring.view_monitor",
     "monitoring.view_checkresult",
@@ -44,7 +46,7 @@ _ADMIN = [
     "monitoring.change_agenttoken",
 ]
 
-PERMISSIONS = {
+PERMISSIONS: dict[str, list[str]] = {
     "service_manager": _STAFF_READ + _ADMIN,
     "engineer": _STAFF_READ + _ENGINEER,
     "operator": _STAFF_READ + _OPERATE,
@@ -60,3 +62,8 @@ PERMISSIONS = {
     ],
     "customer_user": _CUSTOMER_READ,
 }
+
+# The metrics part's permissions (agents, agent tokens, series, threshold rules), added per
+# role: engineers also delete threshold rules and enrol hosts.
+for _role, _extra in METRICS_PERMISSIONS.items():
+    PERMISSIONS[_role] = list(dict.fromkeys([*PERMISSIONS.get(_role, []), *_extra]))
