@@ -464,13 +464,13 @@ def latency_phase(
                 if int(sent):
                     break
                 time.sleep(1)
-            meter = CpuMeter(
-                {
-                    "web": lambda: tree(web_pid),
-                    "worker": lambda: tree(worker.pid),
-                    "postgres": lambda: pg_backends(env),
-                }
-            ).start()
+            groups: dict[str, Any] = {
+                "web": lambda: tree(web_pid),
+                "worker": lambda: tree(worker.pid),
+            }
+            if "OPSASSURE_DATABASE_URL" in env:
+                groups["postgres"] = lambda: pg_backends(env)
+            meter = CpuMeter(groups).start()
             begin = time.monotonic()
             for number in range(alerts):
                 body = {
@@ -548,9 +548,10 @@ def bench_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
             wait_http(f"{base}/healthz")
             url = f"{base}/api/v1/alerting/ingest/{tokens[0]}/"
             load(url, am_batch, 2, args.batch, 3)  # warm-up
-            meter = CpuMeter(
-                {"web": lambda: tree(server.pid), "postgres": lambda: pg_backends(env)}
-            )
+            groups: dict[str, Any] = {"web": lambda: tree(server.pid)}
+            if engine == "postgres":
+                groups["postgres"] = lambda: pg_backends(env)
+            meter = CpuMeter(groups)
             result["ingest"] = load(url, am_batch, args.senders, args.batch, args.seconds, meter)
             stored = manage_shell(
                 env,
