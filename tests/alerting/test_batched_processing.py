@@ -73,6 +73,7 @@ def test_a_failing_batch_is_rolled_back_alone_and_retried_later(
     assert processing.process_batch(batches[0].pk) == 2
     bad.refresh_from_db()
     assert (bad.processed_at, bad.claimed_at, bad.last_error) == (None, None, "boom")
+    assert bad.attempts == 1  # not retried by the same run: the sweep re-drives it
     assert Alert.objects.get(fingerprint="fp1").pending  # its work was rolled back
     assert AlertGroup.objects.count() == 2
     monkeypatch.setattr(processing, "_process", real)

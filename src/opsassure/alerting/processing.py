@@ -95,8 +95,8 @@ class Run:
     """What one worker run shares across its batches: the active silences, windows and
     inhibition rules, the enabled routing rules and the CMDB lookups (per customer scope).
 
-    Loaded at most once per run (a run is at most ``run_batches()`` batches, well under a
-    second of work), so an edit made meanwhile applies from the next run on.
+    Loaded at most once a second of a run (``RUN_REFRESH``), so an edit made meanwhile applies
+    within about a second.
     """
 
     def __init__(self, now: dt.datetime) -> None:
@@ -352,7 +352,9 @@ def _claim(batch_id: int, now: dt.datetime, limit: int) -> dict[int, int]:
 
     The conditions are repeated outside the sub-select: a concurrent claimer blocked on the
     same rows re-checks them (PostgreSQL) and skips what the other one took; on PostgreSQL the
-    sub-select also skips rows another claimer has locked rather than waiting for it.
+    sub-select also skips rows another claimer has locked rather than waiting for it. A batch
+    that failed (``last_error``) is only taken as ``batch_id`` — by the sweep's message — so a
+    poisoned batch is retried at the sweep's pace, not by every run.
     """
     table = IngestBatch._meta.db_table
     skip_locked = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
@@ -361,7 +363,8 @@ def _claim(batch_id: int, now: dt.datetime, limit: int) -> dict[int, int]:
     sql = (
         f"UPDATE {table} SET claimed_at = %s, fence = fence + 1, "  # noqa: S608
         f"attempts = attempts + 1 WHERE {claimable} AND (id = %s OR id IN "
-        f"(SELECT id FROM {table} WHERE {claimable} AND id <> %s ORDER BY id LIMIT %s"
+        f"(SELECT id FROM {table} WHERE {claimable} AND id <> %s AND last_error = '' "
+        f"ORDER BY id LIMIT %s"
         f"{skip_locked})) RETURNING id, fence"
     )
     adapt = connection.ops.adapt_datetimefield_value
@@ -377,24 +380,42 @@ def _held(fences: dict[int, int]) -> Q:
     return held
 
 
-def process_batch(batch_id: int, now: dt.datetime | None = None) -> int:
-    """Claim and process batch ``batch_id`` — and, in the same run, other batches waiting
-    for a worker (up to ``OPSASSURE_ALERT_RUN_BATCHES``, oldest first): a worker that falls
-    behind catches up in fewer, larger runs instead of one run per request. Returns how many
-    alerts changed state.
+RUN_REFRESH = dt.timedelta(seconds=1)
 
-    The run shares its lookups (``Run``); each batch is one transaction (a failing batch is
-    rolled back alone and left for the sweep, with its error) with a savepoint per alert, and
-    is marked processed in that transaction. A batch another worker holds is skipped.
+
+def process_batch(batch_id: int, now: dt.datetime | None = None) -> int:
+    """Claim and process batch ``batch_id``, then — in the same run — claim and process the
+    oldest batch still waiting for a worker, one at a time, until none waits or the run has
+    handled ``OPSASSURE_ALERT_RUN_BATCHES``. When the batch is already taken, the run starts
+    with the oldest waiting one instead. So every free worker process keeps taking work while
+    there is a backlog (one claim at a time: no process hoards batches others could do), and
+    the messages of batches a run took find nothing to do. Returns how many alerts changed.
+
+    The run shares its lookups (``Run``, reloaded every second); each batch is one
+    transaction (a failing batch is rolled back alone and left for the sweep, with its error)
+    with a savepoint per alert, and is marked processed in that transaction.
     """
-    now = now or timezone.now()
-    fences = _claim(batch_id, now, run_batches())
-    if not fences:
-        return 0
+    run: Run | None = None
+    changed = 0
+    target = batch_id
+    for _ in range(run_batches()):
+        at = now or timezone.now()
+        fences = _claim(target, at, 1) if target else {}
+        if not fences:
+            fences = _claim(0, at, 2)  # the oldest batch waiting (0 is no batch id)
+        if not fences:
+            break
+        if run is None or at - run.now >= RUN_REFRESH:
+            run = Run(at)
+        changed += _process_claimed(fences, run, at)
+        target = 0
+    return changed
+
+
+def _process_claimed(fences: dict[int, int], run: Run, now: dt.datetime) -> int:
     batches = list(
         IngestBatch.objects.filter(_held(fences)).select_related("integration").order_by("pk")
     )
-    run = Run(now)
     pending: dict[int, list[int]] = {batch.pk: [] for batch in batches}
     for pk, owner in (
         Alert.objects.filter(batch_id__in=list(pending), pending=True)
