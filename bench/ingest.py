@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/ingest.py [--engine sqlite|postgres|both] [--seconds 20]
                                      [--senders 8] [--batch 100] [--web-workers 2]
-                                     [--latency-alerts 1000] [--no-alertmanager]
+                                     [--latency-alerts 1000] [--worker-processes 4]
+                                     [--no-alertmanager]
 
 For each engine, in a fresh temporary OPSASSURE_DATA_DIR (PostgreSQL: a database
 ``opsassure_bench_<hex>`` created and dropped on OPSASSURE_BENCH_PG_URL, default
@@ -16,14 +17,18 @@ answers, else the embedded filesystem broker):
    p50/p99 request latency. No worker runs in this phase (its work is measured in 3.).
 2. **Alertmanager**, when /usr/bin/prometheus-alertmanager exists: the same load against its
    API v2 (in memory, no durability) and the ratio.
-3. **Arrival → first notification** (p50/p95 over ``--latency-alerts`` alerts): a worker runs
-   (``opsassure worker``), a routing rule sends every new group to a webhook destination (a
+3. **Arrival → first notification** (p50/p95 over ``--latency-alerts`` alerts): one worker
+   runs (``opsassure worker --concurrency N``: N = ``--worker-processes`` prefork processes
+   serving every queue), a routing rule sends every new group to a webhook destination (a
    local fake endpoint); alerts arrive one per request, each a new group, at ``--latency-rate``
    alerts/s (default 10). For each group: ``Notification.sent_at`` − the batch's
    ``received_at`` (the request's arrival).
 
-Also prints the CPU model and count and the 1-minute load average at the start (the machine is
-shared). Exit code 0 unless the script itself broke.
+Every phase also prints its wall time, the CPU seconds spent in it by the web server (gunicorn
+and its workers), the worker, the PostgreSQL backends serving our database (not the WAL
+writer or checkpointer), the load generator itself and Alertmanager, and the 1-minute load
+average at its start and end: the machine is shared, so CPU per alert is the steadier figure.
+Exit code 0 unless the script itself broke.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import resource  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
@@ -85,6 +91,103 @@ def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> list[str]:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
+
+
+def process_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system, with reaped children) of each live process."""
+    out: dict[int, float] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = _stat(pid)
+            out[pid] = sum(int(value) for value in fields[11:15]) / _TICK
+    return out
+
+
+def tree(root: int) -> list[int]:
+    """``root`` and every live descendant."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class CpuMeter:
+    """CPU seconds spent between ``start()`` and ``stop()`` by named process groups."""
+
+    def __init__(self, groups: dict[str, Any]) -> None:
+        self.groups = groups  # name → callable returning the pids to count
+        self.before: dict[str, dict[int, float]] = {}
+        self.wall = 0.0
+        self.load: tuple[float, float] = (0.0, 0.0)
+        self.spent: dict[str, float] = {}
+
+    def _sample(self) -> dict[str, dict[int, float]]:
+        return {name: process_cpu(list(pids())) for name, pids in self.groups.items()}
+
+    def start(self) -> CpuMeter:
+        self.before = self._sample()
+        self.client = own_cpu()
+        self.began = time.monotonic()
+        self.load = (os.getloadavg()[0], 0.0)
+        return self
+
+    def stop(self) -> dict[str, Any]:
+        after = self._sample()
+        self.wall = time.monotonic() - self.began
+        self.load = (self.load[0], os.getloadavg()[0])
+        self.spent = {
+            name: sum(cpu - self.before[name].get(pid, 0.0) for pid, cpu in sample.items())
+            for name, sample in after.items()
+        }
+        self.spent["load generator"] = own_cpu() - self.client
+        return {"wall_s": self.wall, "cpu_s": self.spent, "load": self.load}
+
+
+def cpu_line(measured: dict[str, Any]) -> str:
+    parts = ", ".join(f"{name} {cpu:.1f}" for name, cpu in measured["cpu_s"].items())
+    before, after = measured["load"]
+    return (
+        f"wall {measured['wall_s']:.1f} s; CPU s: {parts} "
+        f"(total {sum(measured['cpu_s'].values()):.1f}); load average {before:.2f} → {after:.2f}"
+    )
+
+
+def pg_backends(env: dict[str, str]) -> list[int]:
+    """PIDs of the PostgreSQL backends connected to the bench database (same machine)."""
+    url = env.get("OPSASSURE_DATABASE_URL", "")
+    if not url:
+        return []
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(
+        os.environ.get("OPSASSURE_BENCH_PG_URL", DEFAULT_PG_URL), autocommit=True
+    ) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+    return [int(row[0]) for row in rows]
 
 
 def redis_answers(url: str) -> bool:
@@ -227,8 +330,11 @@ def v2_batch(sender: int, number: int, size: int, stamp: str) -> bytes:
     return json.dumps(alerts).encode()
 
 
-def load(url: str, build: Any, senders: int, size: int, seconds: float) -> dict[str, Any]:
-    """``senders`` threads post pre-built bodies for ``seconds``; returns counts and latencies."""
+def load(
+    url: str, build: Any, senders: int, size: int, seconds: float, meter: CpuMeter | None = None
+) -> dict[str, Any]:
+    """``senders`` threads post pre-built bodies for ``seconds``; returns counts and latencies
+    (and, with ``meter``, the CPU spent while they post)."""
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     latencies: list[float] = []
     counts = {"ok": 0, "failed": 0}
@@ -237,6 +343,8 @@ def load(url: str, build: Any, senders: int, size: int, seconds: float) -> dict[
     # Bodies are built before the clock starts (the client shares the machine's two cores);
     # a sender that runs out starts over (repeats: updates instead of inserts).
     bodies = [[build(sender, n, size, stamp) for n in range(PREBUILT)] for sender in range(senders)]
+    if meter is not None:
+        meter.start()
     stop = time.monotonic() + seconds
 
     def run(sender: int) -> None:
@@ -270,6 +378,7 @@ def load(url: str, build: Any, senders: int, size: int, seconds: float) -> dict[
         thread.join()
     elapsed = time.monotonic() - begin
     return {
+        "cpu": meter.stop() if meter is not None else None,
         "alerts_per_s": counts["ok"] * size / elapsed,
         "requests": counts["ok"],
         "failed": counts["failed"],
@@ -325,11 +434,18 @@ class Sink(BaseHTTPRequestHandler):
 
 
 def latency_phase(
-    env: dict[str, str], base: str, token: str, alerts: int, rate: float, log: Path
+    env: dict[str, str],
+    base: str,
+    token: str,
+    args: argparse.Namespace,
+    log: Path,
+    web_pid: int,
 ) -> dict[str, Any]:
     url = f"{base}/api/v1/alerting/ingest/{token}/"
+    alerts, rate = args.latency_alerts, args.latency_rate
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    with process([PYTHON, "-m", "opsassure", "worker", "--concurrency", "4"], env, log):
+    argv = [PYTHON, "-m", "opsassure", "worker", "--concurrency", str(args.worker_processes)]
+    with process(argv, env, log) as worker:
         with httpx.Client(timeout=30, trust_env=False) as client:
             # Warm-up: one alert whose notification proves the worker is up (not measured).
             warmup = {
@@ -348,6 +464,13 @@ def latency_phase(
                 if int(sent):
                     break
                 time.sleep(1)
+            groups: dict[str, Any] = {
+                "web": lambda: tree(web_pid),
+                "worker": lambda: tree(worker.pid),
+            }
+            if "OPSASSURE_DATABASE_URL" in env:
+                groups["postgres"] = lambda: pg_backends(env)
+            meter = CpuMeter(groups).start()
             begin = time.monotonic()
             for number in range(alerts):
                 body = {
@@ -376,8 +499,11 @@ def latency_phase(
             if len(result["delays"]) >= alerts:
                 break
             time.sleep(3)
+        measured = meter.stop()
     delays = result.get("delays", [])
     return {
+        "cpu": measured,
+        "processes": args.worker_processes,
         "groups": result.get("groups", 0),
         "notified": len(delays),
         "p50_s": percentile(delays, 50),
@@ -417,12 +543,16 @@ def bench_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
             "engine": engine,
             "broker": env.get("OPSASSURE_BROKER_URL", "filesystem"),
         }
-        with process(web, env, logdir / "web.log"):
+        with process(web, env, logdir / "web.log") as server:
             base = f"http://{HOST}:{port}"
             wait_http(f"{base}/healthz")
             url = f"{base}/api/v1/alerting/ingest/{tokens[0]}/"
             load(url, am_batch, 2, args.batch, 3)  # warm-up
-            result["ingest"] = load(url, am_batch, args.senders, args.batch, args.seconds)
+            groups: dict[str, Any] = {"web": lambda: tree(server.pid)}
+            if engine == "postgres":
+                groups["postgres"] = lambda: pg_backends(env)
+            meter = CpuMeter(groups)
+            result["ingest"] = load(url, am_batch, args.senders, args.batch, args.seconds, meter)
             stored = manage_shell(
                 env,
                 "from opsassure.alerting.models import Alert; "
@@ -458,12 +588,7 @@ def bench_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
             )
             if args.latency_alerts:
                 result["latency"] = latency_phase(
-                    env,
-                    base,
-                    tokens[1],
-                    args.latency_alerts,
-                    args.latency_rate,
-                    logdir / "worker.log",
+                    env, base, tokens[1], args, logdir / "worker.log", server.pid
                 )
         sink.shutdown()
         return result
@@ -484,11 +609,12 @@ def bench_alertmanager(args: argparse.Namespace) -> dict[str, Any] | None:
         "--cluster.listen-address=",
     ]
     try:
-        with process(argv, dict(os.environ), workdir / "am.log"):
+        with process(argv, dict(os.environ), workdir / "am.log") as manager:
             wait_http(f"http://{HOST}:{port}/-/ready")
             url = f"http://{HOST}:{port}/api/v2/alerts"
             load(url, v2_batch, 2, args.batch, 3)
-            return load(url, v2_batch, args.senders, args.batch, args.seconds)
+            meter = CpuMeter({"alertmanager": lambda: tree(manager.pid)})
+            return load(url, v2_batch, args.senders, args.batch, args.seconds, meter)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -514,6 +640,9 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--latency-alerts", type=int, default=1000)
     parser.add_argument("--latency-rate", type=float, default=10.0, help="alerts/s, each a group")
+    parser.add_argument(
+        "--worker-processes", type=int, default=4, help="prefork processes of the one worker"
+    )
     parser.add_argument("--no-alertmanager", action="store_true")
     args = parser.parse_args()
     engines = {"sqlite": ["sqlite"], "postgres": ["postgres"], "both": ["sqlite", "postgres"]}.get(
@@ -535,6 +664,7 @@ def main() -> None:
             f"{result['stored']:,} alerts stored), latency p50 {ingest['p50_ms']:.1f} ms, "
             f"p99 {ingest['p99_ms']:.1f} ms"
         )
+        print(f"    {cpu_line(ingest['cpu'])}")
         if manager:
             print(
                 f"  vs Alertmanager: {ingest['alerts_per_s'] / manager['alerts_per_s']:.2f} × "
@@ -543,14 +673,21 @@ def main() -> None:
         if "latency" in result:
             lat = result["latency"]
             print(
-                f"  arrival → notification sent: p50 {lat['p50_s']:.2f} s, "
+                f"  arrival → notification sent at {args.latency_rate:g} new groups/s, "
+                f"1 worker × {lat['processes']} processes: p50 {lat['p50_s']:.2f} s, "
                 f"p95 {lat['p95_s']:.2f} s ({lat['notified']} of {lat['groups']} groups notified)"
+            )
+            cpu_total = sum(lat["cpu"]["cpu_s"].values())
+            print(
+                f"    {cpu_line(lat['cpu'])}; "
+                f"{1000 * cpu_total / max(1, lat['notified']):.0f} ms CPU per group"
             )
     if manager:
         print(
             f"\n== Alertmanager 0.25 (in memory, API v2): {manager['alerts_per_s']:,.0f} alerts/s, "
             f"p50 {manager['p50_ms']:.1f} ms, p99 {manager['p99_ms']:.1f} ms"
         )
+        print(f"    {cpu_line(manager['cpu'])}")
 
 
 if __name__ == "__main__":

@@ -312,6 +312,8 @@ ONCALL_SWEEP_BATCH = env_int("ONCALL_SWEEP_BATCH", 200)  # due steps claimed per
 OPSASSURE_ALERT_MAX_BODY_BYTES = env_int("ALERT_MAX_BODY_BYTES", 4 * 1024 * 1024)  # 413 above
 # A worker that claimed an ingest batch and died: another may take it over after this long.
 OPSASSURE_ALERT_BATCH_LEASE_SECONDS = env_int("ALERT_BATCH_LEASE_SECONDS", 120)
+# A worker run goes on with the oldest waiting batches, one at a time, up to this many.
+OPSASSURE_ALERT_RUN_BATCHES = env_int("ALERT_RUN_BATCHES", 50)
 
 # --- Monitoring (opsassure.monitoring; docs/monitoring.md) -------------------------------------
 MONITORING_RAW_RETENTION_DAYS = env_int("MONITORING_RAW_RETENTION_DAYS", 7)  # results, samples

@@ -177,3 +177,57 @@ def test_truncated_alerts_and_newer_fields_accepted(client: Client, am: Integrat
     assert post(client, am, payload).status_code == 200
     assert IngestBatch.objects.get().meta["truncatedAlerts"] == 3
     assert IngestBatch.objects.get().meta["routeLabels"] == {"team": "db"}
+
+
+def test_batch_rows_are_written_as_sent(client: Client, am: Integration) -> None:
+    """The JSON-rows upsert keeps order, times, text and JSON exactly; mixed batches work."""
+    from tests.alerting.helpers import utc
+
+    post(client, am, am_payload(am_alert(fingerprint="known", instance="db-01:9100")))
+    firing = [
+        am_alert(
+            name=f"Disk{n}",
+            instance=f"主机-{n}:9100",
+            fingerprint=f"fp{n:03d}",
+            starts=f"2026-11-27T08:00:{n:02d}.123456Z",
+            note='quote " backslash \\ newline \n',
+        )
+        for n in range(30)
+    ]
+    resolved = [
+        am_alert(
+            fingerprint="known",
+            instance="db-01:9100",
+            status="resolved",
+            ends="2026-11-27T09:30:00Z",
+        ),
+        am_alert(
+            fingerprint="never-seen",
+            status="resolved",
+            starts="2026-11-27T07:00:00Z",
+            ends="2026-11-27T07:30:00Z",
+        ),
+    ]
+    response = post(client, am, am_payload(*firing, *resolved))
+    assert response.status_code == 200, response.content
+    rows = list(Alert.objects.filter(fingerprint__startswith="fp").order_by("pk"))
+    assert [r.fingerprint for r in rows] == [f"fp{n:03d}" for n in range(30)]
+    for n, row in enumerate(rows):
+        assert row.labels["instance"] == f"主机-{n}:9100"
+        assert row.labels["note"] == 'quote " backslash \\ newline \n'
+        assert row.starts_at == utc(2026, 11, 27, 8, 0, n, 123456)
+        assert row.ends_at is None
+        assert (row.status, row.cycle, row.repeat_count) == ("firing", 1, 0)
+        assert row.summary == f"Disk{n} on 主机-{n}:9100"
+        assert row.annotations == {"summary": f"Disk{n} on 主机-{n}:9100"}
+        assert row.customer_id == am.customer_id
+    known = Alert.objects.get(fingerprint="known")
+    assert (known.status, known.ends_at) == ("resolved", utc(2026, 11, 27, 9, 30))
+    never = Alert.objects.get(fingerprint="never-seen")
+    assert (never.status, never.cycle) == ("resolved", 1)
+    assert (never.starts_at, never.ends_at) == (utc(2026, 11, 27, 7), utc(2026, 11, 27, 7, 30))
+    # a repeat of the whole batch only bumps counters
+    post(client, am, am_payload(*firing))
+    assert set(
+        Alert.objects.filter(fingerprint__startswith="fp").values_list("repeat_count", "cycle")
+    ) == {(1, 1)}

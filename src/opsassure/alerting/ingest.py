@@ -1,19 +1,20 @@
 """Accepting a batch: commit the raw batch row and the alert rows, then answer.
 
 This is the hot path (thousands of alerts per second), so it is a handful of SQL statements
-per request whatever the batch size:
+per request whatever the batch size, and the alerts travel as one JSON array parameter that
+the database turns back into rows (PostgreSQL ``jsonb_to_recordset``, SQLite ``json_each``):
 
 1. one ``INSERT`` of the ``IngestBatch`` row;
-2. one multi-row ``INSERT … ON CONFLICT (integration_id, fingerprint) WHERE status = 'firing'
+2. one ``INSERT … SELECT … ON CONFLICT (integration_id, fingerprint) WHERE status = 'firing'
    DO UPDATE`` for the firing alerts: a repeat bumps ``last_seen`` and ``repeat_count`` on the
    firing row (the partial unique index), a new or re-fired alert inserts a row whose ``cycle``
    is one more than the fingerprint's last;
-3. for resolved alerts: one ``SELECT`` of the fingerprints already known, one ``UPDATE`` per
-   resolved alert of its firing row, and one ``INSERT`` of rows never seen firing.
+3. for resolved alerts: one ``SELECT`` of the fingerprints already known, one ``UPDATE … FROM``
+   of their firing rows, and one ``INSERT`` of rows never seen firing.
 
 Django's ``bulk_create(update_conflicts=True)`` cannot express the partial-index conflict
-target or ``repeat_count + 1``, hence the SQL (standard upsert syntax, same text on SQLite ≥
-3.35 and PostgreSQL). Everything else — enrichment, grouping, routing — is the worker's job
+target or ``repeat_count + 1``, hence the SQL (standard upsert syntax; SQLite ≥ 3.35 and
+PostgreSQL). Everything else — enrichment, grouping, routing — is the worker's job
 (``processing``), started after commit and re-driven by the sweep.
 """
 
@@ -33,7 +34,6 @@ from opsassure.core.jobs import enqueue_on_commit
 
 ALERT_TABLE = Alert._meta.db_table
 RATE_TABLE = RateWindow._meta.db_table
-_ROWS_PER_STATEMENT = 200  # keeps SQLite under its bound-parameter limit
 
 
 def _json_placeholder() -> str:
@@ -44,20 +44,12 @@ def _dt(value: dt.datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _dumps(value: dict[str, str]) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _chunks(items: Sequence[AlertIn]) -> Iterable[Sequence[AlertIn]]:
-    for start in range(0, len(items), _ROWS_PER_STATEMENT):
-        yield items[start : start + _ROWS_PER_STATEMENT]
-
-
 def rate_limited(integration: Integration, now: dt.datetime) -> int:
     """0 if the request may pass, else the seconds until the current window ends.
 
     A fixed one-minute window counted in ``RateWindow`` (one upsert in its own short
-    transaction, so the row lock is not held while the batch is written). Refused requests
+    transaction, so the row lock is not held while the batch is written; on PostgreSQL that
+    commit does not wait for the WAL flush). Refused requests
     count too: a sender hammering us stays refused until the window turns.
     """
     limit = integration.rate_limit_per_minute
@@ -65,6 +57,10 @@ def rate_limited(integration: Integration, now: dt.datetime) -> int:
         return 0
     window = now.replace(second=0, microsecond=0)
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A counter, not a record: its commit need not wait for the disk (a crash can at
+            # worst forget some counts of the current minute). The batch's own commit waits.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(
             f"INSERT INTO {RATE_TABLE} (integration_id, window_start, count) "  # noqa: S608
             "VALUES (%s, %s, 1) ON CONFLICT (integration_id, window_start) "
@@ -95,48 +91,88 @@ _COLUMNS = (
     "first_seen, last_seen, repeat_count, generator_url, suppressed, suppressed_by"
 )
 
+# The alerts of a request travel as one JSON array parameter, read back into rows by the
+# database (PostgreSQL ``jsonb_to_recordset``, SQLite ``json_each``). Compared with a multi-row
+# ``VALUES`` list of 16 parameters per alert this keeps the statement text constant and short:
+# no per-parameter quoting in Python, and the database plans a small statement instead of a
+# hundred correlated sub-selects (measured: 18 ms of planning per 100-alert request).
+_PG_ROWS = (
+    "ROWS FROM (jsonb_to_recordset(%s::jsonb) AS (f text, n text, s text, v text, l jsonb, "
+    "a jsonb, t timestamptz, e timestamptz, g text)) WITH ORDINALITY AS r(f, n, s, v, l, a, t, "
+    "e, g, i)"
+)
+_PG_FIELDS = {name: f"r.{name}" for name in "fnsvlateg"}
+_PG_FIELDS["i"] = "r.i"
+_SQLITE_ROWS = "json_each(%s) AS r"
+_SQLITE_FIELDS = {name: f"json_extract(r.value, '$.{name}')" for name in "fnsvlateg"}
+_SQLITE_FIELDS["i"] = "r.key"
+
+
+def _rows_source() -> tuple[str, dict[str, str]]:
+    """The FROM item that reads the JSON rows parameter, and each field's expression."""
+    if connection.vendor == "postgresql":
+        return _PG_ROWS, _PG_FIELDS
+    return _SQLITE_ROWS, _SQLITE_FIELDS
+
+
+def _dt_text(value: dt.datetime | None) -> str | None:
+    """A time as the database reads it back from JSON text."""
+    if value is None:
+        return None
+    if connection.vendor == "postgresql":
+        return value.isoformat()
+    return str(connection.ops.adapt_datetimefield_value(value))
+
+
+def _rows_json(alerts: Sequence[AlertIn]) -> str:
+    return json.dumps(
+        [
+            {
+                "f": a.fingerprint,
+                "n": a.alertname,
+                "s": a.summary,
+                "v": a.severity,
+                "l": a.labels,
+                "a": a.annotations,
+                "t": _dt_text(a.starts_at),
+                "e": _dt_text(a.ends_at),
+                "g": a.generator_url,
+            }
+            for a in alerts
+        ],
+        ensure_ascii=False,
+    )
+
 
 def _upsert_firing(
     integration: Integration, batch_id: int, alerts: Sequence[AlertIn], now: Any
 ) -> None:
+    source, f = _rows_source()
     j = _json_placeholder()
-    row = (
-        f"(%s, %s, %s, (SELECT COALESCE(MAX(c.cycle), 0) + 1 FROM {ALERT_TABLE} c "  # noqa: S608
-        "WHERE c.integration_id = %s AND c.fingerprint = %s), 'firing', '', TRUE, %s, %s, %s, "
-        f"%s, {j}, {j}, %s, NULL, %s, %s, 0, %s, FALSE, {j})"
+    sql = (
+        f"INSERT INTO {ALERT_TABLE} ({_COLUMNS}) "  # noqa: S608
+        f"SELECT %s, %s, {f['f']}, (SELECT COALESCE(MAX(c.cycle), 0) + 1 FROM {ALERT_TABLE} c "
+        f"WHERE c.integration_id = %s AND c.fingerprint = {f['f']}), 'firing', '', TRUE, %s, "
+        f"{f['n']}, {f['s']}, {f['v']}, {f['l']}, {f['a']}, {f['t']}, NULL, %s, %s, 0, "
+        f"{f['g']}, FALSE, {j} FROM {source} WHERE TRUE ORDER BY {f['i']} "
+        "ON CONFLICT (integration_id, fingerprint) WHERE status = 'firing' DO UPDATE SET "
+        f"last_seen = excluded.last_seen, repeat_count = {ALERT_TABLE}.repeat_count + 1, "
+        "annotations = excluded.annotations, summary = excluded.summary, "
+        "severity = excluded.severity, generator_url = excluded.generator_url, "
+        "batch_id = excluded.batch_id"
     )
-    for chunk in _chunks(alerts):
-        params: list[Any] = []
-        for alert in chunk:
-            params += [
-                integration.pk,
-                integration.customer_id,
-                alert.fingerprint,
-                integration.pk,
-                alert.fingerprint,
-                batch_id,
-                alert.alertname,
-                alert.summary,
-                alert.severity,
-                _dumps(alert.labels),
-                _dumps(alert.annotations),
-                _dt(alert.starts_at),
-                now,
-                now,
-                alert.generator_url,
-                "{}",
-            ]
-        sql = (
-            f"INSERT INTO {ALERT_TABLE} ({_COLUMNS}) VALUES "  # noqa: S608
-            + ", ".join([row] * len(chunk))
-            + " ON CONFLICT (integration_id, fingerprint) WHERE status = 'firing' DO UPDATE SET "
-            f"last_seen = excluded.last_seen, repeat_count = {ALERT_TABLE}.repeat_count + 1, "
-            "annotations = excluded.annotations, summary = excluded.summary, "
-            "severity = excluded.severity, generator_url = excluded.generator_url, "
-            "batch_id = excluded.batch_id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    params = [
+        integration.pk,
+        integration.customer_id,
+        integration.pk,
+        batch_id,
+        now,
+        now,
+        "{}",
+        _rows_json(alerts),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _apply_resolved(
@@ -152,47 +188,36 @@ def _apply_resolved(
         )
     updates = [a for a in alerts if a.fingerprint in known]
     fresh = [a for a in alerts if a.fingerprint not in known]
+    source, f = _rows_source()
     if updates:
+        # One UPDATE … FROM the JSON rows (SQLite ≥ 3.33 and PostgreSQL).
         with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {ALERT_TABLE} SET status = 'resolved', ends_at = %s, "  # noqa: S608
-                "last_seen = %s, batch_id = %s, "
-                "pending = CASE WHEN processed_status = 'resolved' THEN FALSE ELSE TRUE END "
-                "WHERE integration_id = %s AND fingerprint = %s AND status = 'firing'",
-                [[_dt(a.ends_at), now, batch_id, integration.pk, a.fingerprint] for a in updates],
+            cursor.execute(
+                f"UPDATE {ALERT_TABLE} SET status = 'resolved', ends_at = {f['e']}, "  # noqa: S608
+                "last_seen = %s, batch_id = %s, pending = CASE WHEN "
+                f"{ALERT_TABLE}.processed_status = 'resolved' THEN FALSE ELSE TRUE END "
+                f"FROM {source} WHERE {ALERT_TABLE}.integration_id = %s "
+                f"AND {ALERT_TABLE}.fingerprint = {f['f']} AND {ALERT_TABLE}.status = 'firing'",
+                [now, batch_id, _rows_json(updates), integration.pk],
             )
     if fresh:
         j = _json_placeholder()
-        row = (
-            f"(%s, %s, %s, 1, 'resolved', '', TRUE, %s, %s, %s, %s, {j}, {j}, %s, %s, %s, %s, 0, "
-            f"%s, FALSE, {j})"
-        )
-        for chunk in _chunks(fresh):
-            params: list[Any] = []
-            for alert in chunk:
-                params += [
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {ALERT_TABLE} ({_COLUMNS}) "  # noqa: S608
+                f"SELECT %s, %s, {f['f']}, 1, 'resolved', '', TRUE, %s, {f['n']}, {f['s']}, "
+                f"{f['v']}, {f['l']}, {f['a']}, {f['t']}, {f['e']}, %s, %s, 0, {f['g']}, FALSE, "
+                f"{j} FROM {source} WHERE TRUE ORDER BY {f['i']}",
+                [
                     integration.pk,
                     integration.customer_id,
-                    alert.fingerprint,
                     batch_id,
-                    alert.alertname,
-                    alert.summary,
-                    alert.severity,
-                    _dumps(alert.labels),
-                    _dumps(alert.annotations),
-                    _dt(alert.starts_at),
-                    _dt(alert.ends_at),
                     now,
                     now,
-                    alert.generator_url,
                     "{}",
-                ]
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {ALERT_TABLE} ({_COLUMNS}) VALUES "  # noqa: S608
-                    + ", ".join([row] * len(chunk)),
-                    params,
-                )
+                    _rows_json(fresh),
+                ],
+            )
 
 
 def accept(

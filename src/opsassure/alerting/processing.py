@@ -17,8 +17,8 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from opsassure.alerting import paging, routing
@@ -32,6 +32,7 @@ from opsassure.alerting.models import (
     IngestBatch,
     Integration,
     RateWindow,
+    RoutingRule,
 )
 from opsassure.alerting.suppression import Context
 from opsassure.cmdb.models import ConfigurationItem
@@ -90,22 +91,52 @@ def _title(integration: Integration, batch: IngestBatch, alert: Alert) -> str:
     return (f"{name} · {host}" if host else name)[:300]
 
 
-class Processor:
-    """Handles the pending alerts of one batch (caches CMDB lookups and active silences)."""
+class Run:
+    """What one worker run shares across its batches: the active silences, windows and
+    inhibition rules, the enabled routing rules and the CMDB lookups (per customer scope).
 
-    def __init__(self, batch: IngestBatch, now: dt.datetime) -> None:
-        self.batch = batch
-        self.integration = batch.integration
+    Loaded at most once a second of a run (``RUN_REFRESH``), so an edit made meanwhile applies
+    within about a second.
+    """
+
+    def __init__(self, now: dt.datetime) -> None:
         self.now = now
-        self.enricher = Enricher(self.integration.customer_id)
         self._suppression: Context | None = None
-        self.touched: set[int] = set()  # groups to recount once the batch's alerts are in
+        self._rules: list[RoutingRule] | None = None
+        self.enrichers: dict[int | None, Enricher] = {}
 
     @property
     def suppression(self) -> Context:
         if self._suppression is None:
             self._suppression = Context.load(self.now)
         return self._suppression
+
+    @property
+    def rules(self) -> list[RoutingRule]:
+        if self._rules is None:
+            self._rules = routing.enabled_rules()
+        return self._rules
+
+    def enricher(self, customer_id: int | None) -> Enricher:
+        if customer_id not in self.enrichers:
+            self.enrichers[customer_id] = Enricher(customer_id)
+        return self.enrichers[customer_id]
+
+
+class Processor:
+    """Handles the pending alerts of one batch (caches CMDB lookups and active silences)."""
+
+    def __init__(self, batch: IngestBatch, now: dt.datetime, run: Run | None = None) -> None:
+        self.batch = batch
+        self.integration = batch.integration
+        self.now = now
+        self.run = run or Run(now)
+        self.enricher = self.run.enricher(self.integration.customer_id)
+        self.touched: set[int] = set()  # groups to recount once the batch's alerts are in
+
+    @property
+    def suppression(self) -> Context:
+        return self.run.suppression
 
     def handle(self, alert_id: int) -> bool:
         try:
@@ -220,6 +251,10 @@ class Processor:
         integration = self.integration
         if not integration.flap_changes or group.flapping:
             return
+        # Each cycle row holds at most two changes (fired, resolved): a fingerprint seen in
+        # fewer cycles than that cannot have flapped, and needs no query (most new alerts).
+        if 2 * alert.cycle < integration.flap_changes:
+            return
         since = self.now - dt.timedelta(minutes=integration.flap_window_minutes)
         history = Alert.objects.filter(integration=integration, fingerprint=alert.fingerprint)
         changes = (
@@ -239,9 +274,15 @@ class Processor:
             )
 
 
-def refresh_group(group: AlertGroup, now: dt.datetime) -> None:
+def refresh_group(
+    group: AlertGroup, now: dt.datetime, rules: list[RoutingRule] | None = None
+) -> None:
     """Recount the group's alerts and move its state; route, resolve as needed (locked)."""
-    group = AlertGroup.objects.select_for_update().select_related("integration").get(pk=group.pk)
+    group = (
+        AlertGroup.objects.select_for_update(of=("self",))
+        .select_related("integration", "customer")
+        .get(pk=group.pk)
+    )
     rows = (
         Alert.objects.filter(group=group)
         .values("status", "suppressed", "severity")
@@ -285,7 +326,7 @@ def refresh_group(group: AlertGroup, now: dt.datetime) -> None:
         ]
     )
     if active and not group.action and not group.flapping:
-        routing.route(group, now)
+        routing.route(group, now, rules)
 
 
 def resolve_group(group: AlertGroup, now: dt.datetime) -> None:
@@ -301,53 +342,125 @@ def lease() -> dt.timedelta:
     return dt.timedelta(seconds=int(getattr(settings, "OPSASSURE_ALERT_BATCH_LEASE_SECONDS", 120)))
 
 
+def run_batches() -> int:
+    return max(1, int(getattr(settings, "OPSASSURE_ALERT_RUN_BATCHES", 50)))
+
+
+def _claim(batch_id: int, now: dt.datetime, limit: int) -> dict[int, int]:
+    """Claim ``batch_id`` and up to ``limit - 1`` other claimable batches (oldest first) in one
+    conditional UPDATE; returns {batch id: fence} of what this worker now holds.
+
+    The conditions are repeated outside the sub-select: a concurrent claimer blocked on the
+    same rows re-checks them (PostgreSQL) and skips what the other one took; on PostgreSQL the
+    sub-select also skips rows another claimer has locked rather than waiting for it. A batch
+    that failed (``last_error``) is only taken as ``batch_id`` — by the sweep's message — so a
+    poisoned batch is retried at the sweep's pace, not by every run.
+    """
+    table = IngestBatch._meta.db_table
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    stale = now - lease()
+    claimable = "processed_at IS NULL AND (claimed_at IS NULL OR claimed_at < %s)"
+    sql = (
+        f"UPDATE {table} SET claimed_at = %s, fence = fence + 1, "  # noqa: S608
+        f"attempts = attempts + 1 WHERE {claimable} AND (id = %s OR id IN "
+        f"(SELECT id FROM {table} WHERE {claimable} AND id <> %s AND last_error = '' "
+        f"ORDER BY id LIMIT %s"
+        f"{skip_locked})) RETURNING id, fence"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(now), adapt(stale), batch_id, adapt(stale), batch_id, limit - 1])
+        return {int(pk): int(fence) for pk, fence in cursor.fetchall()}
+
+
+def _held(fences: dict[int, int]) -> Q:
+    held = Q(pk__in=[])
+    for pk, fence in fences.items():
+        held |= Q(pk=pk, fence=fence)
+    return held
+
+
+RUN_REFRESH = dt.timedelta(seconds=1)
+
+
 def process_batch(batch_id: int, now: dt.datetime | None = None) -> int:
-    """Claim and process one batch; returns how many alerts changed state."""
-    now = now or timezone.now()
-    claim_lease = lease()
-    claimed = (
-        IngestBatch.objects.filter(pk=batch_id, processed_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_lease))
-        .update(claimed_at=now, fence=F("fence") + 1, attempts=F("attempts") + 1)
-    )
-    if not claimed:
-        return 0
-    batch = IngestBatch.objects.select_related("integration").get(pk=batch_id)
-    fence = batch.fence
-    try:
-        changed = _process(batch, now)
-    except Exception as error:
-        logger.exception("alert batch %s failed; the sweep retries it", batch_id)
-        IngestBatch.objects.filter(pk=batch_id, fence=fence).update(
-            claimed_at=None, last_error=str(error)[:2000]
-        )
-        return 0
-    IngestBatch.objects.filter(pk=batch_id, fence=fence).update(
-        processed_at=timezone.now(), claimed_at=None, last_error=""
-    )
+    """Claim and process batch ``batch_id``, then — in the same run — claim and process the
+    oldest batch still waiting for a worker, one at a time, until none waits or the run has
+    handled ``OPSASSURE_ALERT_RUN_BATCHES``. When the batch is already taken, the run starts
+    with the oldest waiting one instead. So every free worker process keeps taking work while
+    there is a backlog (one claim at a time: no process hoards batches others could do), and
+    the messages of batches a run took find nothing to do. Returns how many alerts changed.
+
+    The run shares its lookups (``Run``, reloaded every second); each batch is one
+    transaction (a failing batch is rolled back alone and left for the sweep, with its error)
+    with a savepoint per alert, and is marked processed in that transaction.
+    """
+    run: Run | None = None
+    changed = 0
+    target = batch_id
+    for _ in range(run_batches()):
+        at = now or timezone.now()
+        fences = _claim(target, at, 1) if target else {}
+        if not fences:
+            fences = _claim(0, at, 2)  # the oldest batch waiting (0 is no batch id)
+        if not fences:
+            break
+        if run is None or at - run.now >= RUN_REFRESH:
+            run = Run(at)
+        changed += _process_claimed(fences, run, at)
+        target = 0
     return changed
 
 
-def _process(batch: IngestBatch, now: dt.datetime) -> int:
-    integration = batch.integration
-    Integration.objects.filter(pk=integration.pk).filter(
-        Q(last_received_at__isnull=True) | Q(last_received_at__lt=batch.received_at)
-    ).update(last_received_at=batch.received_at)
-    processor = Processor(batch, now)
-    ids = list(
-        Alert.objects.filter(batch_id=batch.pk, pending=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+def _process_claimed(fences: dict[int, int], run: Run, now: dt.datetime) -> int:
+    batches = list(
+        IngestBatch.objects.filter(_held(fences)).select_related("integration").order_by("pk")
     )
-    # One transaction for the batch (a savepoint per alert): a crash rolls all of it back and
-    # the re-driven batch starts over; each touched group is recounted once, not per alert.
-    with transaction.atomic():
-        changed = sum(1 for pk in ids if processor.handle(pk))
-        for group_id in sorted(processor.touched):
-            refresh_group(AlertGroup(pk=group_id), now)
+    pending: dict[int, list[int]] = {batch.pk: [] for batch in batches}
+    for pk, owner in (
+        Alert.objects.filter(batch_id__in=list(pending), pending=True)
+        .order_by("pk")
+        .values_list("pk", "batch_id")
+    ):
+        pending[owner].append(pk)
+    latest: dict[int, dt.datetime] = {}
+    for batch in batches:
+        known = latest.get(batch.integration_id)
+        latest[batch.integration_id] = max(batch.received_at, known or batch.received_at)
+    for integration_id, received_at in latest.items():
+        Integration.objects.filter(pk=integration_id).filter(
+            Q(last_received_at__isnull=True) | Q(last_received_at__lt=received_at)
+        ).update(last_received_at=received_at)
+    changed = 0
+    for batch in batches:
+        fence = fences[batch.pk]
+        try:
+            # One transaction per batch, as short as before: the row locks it takes (groups,
+            # incidents) are held no longer than one request's work, so two workers cannot
+            # deadlock over a run's worth of groups; the batch is marked processed in it.
+            with transaction.atomic():
+                changed += _process(batch, pending[batch.pk], run, now)
+                IngestBatch.objects.filter(pk=batch.pk, fence=fence).update(
+                    processed_at=timezone.now(), claimed_at=None, last_error=""
+                )
+        except Exception as error:
+            logger.exception("alert batch %s failed; the sweep retries it", batch.pk)
+            IngestBatch.objects.filter(pk=batch.pk, fence=fence).update(
+                claimed_at=None, last_error=str(error)[:2000]
+            )
+    return changed
+
+
+def _process(batch: IngestBatch, alert_ids: list[int], run: Run, now: dt.datetime) -> int:
+    """One batch of a run: its alerts (a savepoint each), then each touched group recounted
+    once, then the batch's group actions (events API acknowledgements)."""
+    processor = Processor(batch, now, run)
+    changed = sum(1 for pk in alert_ids if processor.handle(pk))
+    for group_id in sorted(processor.touched):
+        refresh_group(AlertGroup(pk=group_id), now, run.rules)
     for action in batch.actions:
         if action.get("action") == "acknowledge":
-            _acknowledge_fingerprint(integration, action.get("fingerprint", ""))
+            _acknowledge_fingerprint(batch.integration, action.get("fingerprint", ""))
     return changed
 
 

@@ -175,11 +175,14 @@ class Alert(models.Model):
 
     provider_rows_visible = True
 
+    # No single-column index on these foreign keys: the composite indexes below start with
+    # each of them, and every index is written on each ingested alert (the hot path).
     integration = models.ForeignKey(
         "alerting.Integration",
         on_delete=models.CASCADE,
         related_name="alerts",
         verbose_name=_("integration"),
+        db_index=False,
     )
     customer = models.ForeignKey(
         "core.Customer",
@@ -188,6 +191,7 @@ class Alert(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("customer"),
+        db_index=False,
     )
     fingerprint = models.CharField(_("fingerprint"), max_length=64)
     cycle = models.PositiveIntegerField(_("cycle"), default=1)
@@ -196,7 +200,12 @@ class Alert(models.Model):
     processed_status = models.CharField(max_length=16, blank=True)
     pending = models.BooleanField(default=True)
     batch = models.ForeignKey(
-        "alerting.IngestBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "alerting.IngestBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     alertname = models.CharField(_("alert name"), max_length=200, blank=True)
     summary = models.CharField(_("summary"), max_length=500, blank=True)
@@ -218,6 +227,7 @@ class Alert(models.Model):
         blank=True,
         related_name="alerts",
         verbose_name=_("group"),
+        db_index=False,
     )
     ci = models.ForeignKey(
         "cmdb.ConfigurationItem",
@@ -226,6 +236,7 @@ class Alert(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("configuration item"),
+        db_index=False,
     )
     suppressed = models.BooleanField(_("suppressed"), default=False)
     suppressed_by = models.JSONField(

@@ -1,0 +1,124 @@
+"""Worker runs that take several waiting batches: exactly once, isolated, safe under races."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from opsassure.alerting import ingest, processing
+from opsassure.alerting.models import Alert, AlertEvent, AlertGroup, IngestBatch, Integration
+from opsassure.alerting.payloads import parse
+from opsassure.servicedesk.models import Ticket
+from tests.alerting.helpers import am_alert, am_payload
+
+
+def _accept(integration: Integration, n: int, key: str = "") -> IngestBatch:
+    """Commit one batch the way the endpoint does; its worker message is not sent (tests
+    run outside a real commit), so the batch waits like one whose message is in flight."""
+    payload = am_payload(
+        am_alert(name=f"Disk{n}", instance=f"host-{n}:9100", fingerprint=f"fp{n}"),
+        group_key=key or f'{{}}:{{alertname="Disk{n}"}}',
+    )
+    return ingest.accept(integration, parse("alertmanager", payload, timezone.now()))
+
+
+def _fired() -> int:
+    return AlertEvent.objects.filter(kind=AlertEvent.Kind.FIRED).count()
+
+
+@pytest.mark.django_db
+def test_one_run_takes_the_waiting_batches_and_their_messages_are_no_ops(
+    am: Integration,
+) -> None:
+    batches = [_accept(am, n) for n in range(5)]
+    assert processing.process_batch(batches[2].pk) == 5
+    assert not IngestBatch.objects.filter(processed_at__isnull=True).exists()
+    assert not IngestBatch.objects.filter(claimed_at__isnull=False).exists()
+    assert (AlertGroup.objects.count(), Ticket.objects.count(), _fired()) == (5, 5, 5)
+    assert not Alert.objects.filter(pending=True).exists()
+    for batch in batches:  # the other batches' messages arrive afterwards
+        assert processing.process_batch(batch.pk) == 0
+    assert (AlertGroup.objects.count(), Ticket.objects.count(), _fired()) == (5, 5, 5)
+
+
+@pytest.mark.django_db
+def test_a_run_takes_at_most_the_configured_number_of_batches(am: Integration, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.OPSASSURE_ALERT_RUN_BATCHES = 2
+    batches = [_accept(am, n) for n in range(5)]
+    assert processing.process_batch(batches[3].pk) == 2  # its own and the oldest waiting
+    processed = set(
+        IngestBatch.objects.filter(processed_at__isnull=False).values_list("pk", flat=True)
+    )
+    assert processed == {batches[0].pk, batches[3].pk}
+
+
+@pytest.mark.django_db
+def test_a_failing_batch_is_rolled_back_alone_and_retried_later(
+    am: Integration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches = [_accept(am, n) for n in range(3)]
+    bad = batches[1]
+    real = processing._process
+
+    def failing(batch: IngestBatch, *args, **kwargs):  # type: ignore[no-untyped-def]
+        changed = real(batch, *args, **kwargs)
+        if batch.pk == bad.pk:
+            raise RuntimeError("boom")
+        return changed
+
+    monkeypatch.setattr(processing, "_process", failing)
+    assert processing.process_batch(batches[0].pk) == 2
+    bad.refresh_from_db()
+    assert (bad.processed_at, bad.claimed_at, bad.last_error) == (None, None, "boom")
+    assert bad.attempts == 1  # not retried by the same run: the sweep re-drives it
+    assert Alert.objects.get(fingerprint="fp1").pending  # its work was rolled back
+    assert AlertGroup.objects.count() == 2
+    monkeypatch.setattr(processing, "_process", real)
+    assert processing.process_batch(bad.pk) == 1
+    bad.refresh_from_db()
+    assert bad.processed_at is not None
+    assert (AlertGroup.objects.count(), Ticket.objects.count(), _fired()) == (3, 3, 3)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs OPSASSURE_TEST_DATABASE_URL: threads share no in-memory SQLite database",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_process_every_alert_exactly_once(am: Integration, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.OPSASSURE_ALERT_RUN_BATCHES = 7
+    # 40 batches; pairs share a group key, so both workers may try to open the same group.
+    batches = [_accept(am, n, key=f"pair-{n // 2}") for n in range(40)]
+    ids = [batch.pk for batch in batches]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker(order: list[int]) -> None:
+        try:
+            barrier.wait()
+            for pk in order:
+                processing.process_batch(pk)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=worker, args=(ids,)),
+        threading.Thread(target=worker, args=(ids[::-1],)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert not IngestBatch.objects.filter(processed_at__isnull=True).exists()
+    assert not Alert.objects.filter(pending=True).exists()
+    assert _fired() == 40  # every alert handled once
+    assert AlertGroup.objects.filter(is_open=True).count() == 20  # one open group per key
+    assert set(AlertGroup.objects.values_list("alert_count", flat=True)) == {2}
+    assert Ticket.objects.count() == 20  # one incident per group
+    assert AlertEvent.objects.filter(kind=AlertEvent.Kind.ERROR).count() == 0
