@@ -132,7 +132,7 @@ def test_backup_and_restore_round_trip(tmp_path: Path) -> None:
     me = [sys.executable, "-m", "opsassure"]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*me, *args], env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run([*me, *args], env=env, capture_output=True, text=True, timeout=300)
 
     assert run("setup", "--demo").returncode == 0
     archive = tmp_path / "backup.tar.gz"
