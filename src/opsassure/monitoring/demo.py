@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -46,12 +47,19 @@ from opsassure.monitoring.models import (
     Severity,
     ThresholdRule,
 )
-from opsassure.monitoring.views_demo import flappy_up
 
 CUSTOMER = "JCH"
 RAW_HOURS = 24
 ROLLUP_DAYS = 30
 STEP = dt.timedelta(minutes=1)  # one synthetic run a minute in the history
+
+FLAP_SECONDS = 180
+
+
+def flappy_up(now: float | None = None) -> bool:
+    """The flappy demo target: up in even three-minute slots of the epoch, down in odd ones
+    (the demo target view answers by it; the demo history is written by it)."""
+    return int((time.time() if now is None else now) // FLAP_SECONDS) % 2 == 0
 
 
 @dataclass(frozen=True)

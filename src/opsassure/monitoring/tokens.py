@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opsassure.core.models import Customer
-from opsassure.monitoring.models import AgentToken, Probe, new_key_id, token_secret_hash
+from opsassure.core.models.tokens import hash_secret
+from opsassure.monitoring.models import AgentToken, Probe, new_key_id
 from opsassure.monitoring.models.metrics import AGENT_TOKEN_PREFIX
 from opsassure.monitoring.models.probes import PROBE_TOKEN_PREFIX
 
@@ -22,7 +23,7 @@ LOCAL_PROBE_NAME = "local"
 def _new_secret() -> tuple[str, str, str]:
     key_id = new_key_id()
     secret = secrets.token_urlsafe(32)
-    return key_id, secret, token_secret_hash(secret)
+    return key_id, secret, hash_secret(secret)
 
 
 def _split(token: str, prefix: str) -> tuple[str, str] | None:
@@ -78,7 +79,7 @@ def authenticate_probe(token: str) -> Probe | None:
     probe = Probe.objects.filter(key_id=parts[0]).first()
     if probe is None or probe.revoked_at is not None or not probe.enabled:
         return None
-    if not hmac.compare_digest(probe.secret_hash, token_secret_hash(parts[1])):
+    if not hmac.compare_digest(probe.secret_hash, hash_secret(parts[1])):
         return None
     return probe
 
@@ -96,7 +97,7 @@ def authenticate_agent(token: str) -> AgentToken | None:
     row = AgentToken.objects.filter(key_id=parts[0]).select_related("customer").first()
     if row is None or row.revoked_at is not None:
         return None
-    if not hmac.compare_digest(row.secret_hash, token_secret_hash(parts[1])):
+    if not hmac.compare_digest(row.secret_hash, hash_secret(parts[1])):
         return None
     return row
 

@@ -14,14 +14,10 @@ from pathlib import Path
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
-FLAP_SECONDS = 180
+from opsassure.monitoring.demo import flappy_up
+
 SLOW_SECONDS = 1.2
 DEMO_MARKER = ".demo-loaded"
-
-
-def flappy_up(now: float | None = None) -> bool:
-    """Up in even three-minute slots of the epoch, down in odd ones."""
-    return int((time.time() if now is None else now) // FLAP_SECONDS) % 2 == 0
 
 
 def demo_targets_enabled() -> bool:

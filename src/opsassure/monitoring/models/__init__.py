@@ -13,7 +13,7 @@ from opsassure.monitoring.models.checks import (
     MonitorProbeState,
     ResultStatus,
 )
-from opsassure.monitoring.models.common import Period, Severity, new_key_id, token_secret_hash
+from opsassure.monitoring.models.common import Period, Severity, new_key_id
 from opsassure.monitoring.models.metrics import (
     Agent,
     AgentToken,
@@ -49,5 +49,4 @@ __all__ = [
     "Severity",
     "ThresholdRule",
     "new_key_id",
-    "token_secret_hash",
 ]

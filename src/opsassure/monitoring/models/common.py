@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from django.db import models
@@ -25,8 +24,3 @@ class Period(models.TextChoices):
 def new_key_id() -> str:
     """The public part of a probe or agent token (``opsp_<key_id>_<secret>``)."""
     return secrets.token_hex(6)
-
-
-def token_secret_hash(secret: str) -> str:
-    # 256-bit random secrets: a fast hash is enough (same reasoning as core API tokens).
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
