@@ -157,6 +157,21 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
+# Machine endpoints that take thousands of requests a second skip the middlewares that serve
+# people (sessions, CSRF, authentication, messages, HTMX, static files, HTML headers): the WSGI
+# entry point sends paths under these prefixes through a second handler with this short chain
+# (opsassure/wsgi.py). Their views authenticate by their own tokens.
+LEAN_PATH_PREFIXES = (
+    "/api/v1/alerting/ingest/",
+    "/api/v1/alerting/events/v2/",
+)
+LEAN_MIDDLEWARE = [
+    "opsassure.core.middleware.RequestIdMiddleware",
+    "opsassure.core.middleware.BodySizeLimitMiddleware",
+    "opsassure.core.metrics.RequestMetricsMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+]
+
 ROOT_URLCONF = "opsassure.urls"
 WSGI_APPLICATION = "opsassure.wsgi.application"
 AUTH_USER_MODEL = "core.User"
@@ -386,6 +401,8 @@ else:
     for sub in ("queue", "processed"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport with atomic writes and claims (see core/broker.py).
+    CELERY_BROKER_TRANSPORT = "opsassure.core.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
 from opsassure.alerting import ingest, processing
@@ -81,6 +82,93 @@ def test_a_failing_batch_is_rolled_back_alone_and_retried_later(
     bad.refresh_from_db()
     assert bad.processed_at is not None
     assert (AlertGroup.objects.count(), Ticket.objects.count(), _fired()) == (3, 3, 3)
+
+
+@pytest.mark.django_db
+def test_a_transient_database_error_retries_the_batch_and_is_not_blamed_on_the_alert(
+    am: Integration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = _accept(am, 0)
+    real = processing.Processor._handle
+    calls = []
+
+    def deadlocked_once(self, alert_id):  # type: ignore[no-untyped-def]
+        calls.append(alert_id)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real(self, alert_id)
+
+    monkeypatch.setattr(processing.Processor, "_handle", deadlocked_once)
+    assert processing.process_batch(batch.pk) == 1
+    batch.refresh_from_db()
+    assert (batch.processed_at is not None, batch.last_error) == (True, "")
+    assert len(calls) == 2  # retried at once, in the same run
+    assert not AlertEvent.objects.filter(kind=AlertEvent.Kind.ERROR).exists()
+    assert (AlertGroup.objects.count(), Ticket.objects.count(), _fired()) == (1, 1, 1)
+
+
+@pytest.mark.django_db
+def test_a_lasting_transient_error_leaves_the_batch_for_the_sweep_untouched(
+    am: Integration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = _accept(am, 0)
+    real = processing.Processor._handle
+
+    def always_locked(self, alert_id):  # type: ignore[no-untyped-def]
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(processing.Processor, "_handle", always_locked)
+    assert processing.process_batch(batch.pk) == 0
+    batch.refresh_from_db()
+    assert (batch.processed_at, batch.claimed_at, batch.last_error) == (
+        None,
+        None,
+        "database is locked",
+    )
+    assert Alert.objects.get(fingerprint="fp0").pending
+    assert not AlertEvent.objects.filter(kind=AlertEvent.Kind.ERROR).exists()
+    monkeypatch.setattr(processing.Processor, "_handle", real)
+    later = timezone.now() + processing.REDRIVE_AFTER + dt.timedelta(seconds=1)
+    assert processing.sweep(later) >= 1  # its worker message runs eagerly in tests
+    batch.refresh_from_db()
+    assert batch.processed_at is not None
+    assert (AlertGroup.objects.count(), _fired()) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_data_error_is_recorded_on_the_alert_and_the_batch_goes_on(
+    am: Integration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = _accept(am, 0)
+
+    def broken(self, alert_id):  # type: ignore[no-untyped-def]
+        raise ValueError("bad label")
+
+    monkeypatch.setattr(processing.Processor, "_handle", broken)
+    assert processing.process_batch(batch.pk) == 0
+    batch.refresh_from_db()
+    assert batch.processed_at is not None
+    error = AlertEvent.objects.get(kind=AlertEvent.Kind.ERROR)
+    assert error.message == "bad label"
+    assert not Alert.objects.get(fingerprint="fp0").pending
+
+
+def test_is_transient_knows_postgresql_codes_and_sqlite_locks() -> None:
+    class CauseError(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            self.sqlstate = sqlstate
+
+    def wrapped(sqlstate: str) -> OperationalError:
+        error = OperationalError("x")
+        error.__cause__ = CauseError(sqlstate)
+        return error
+
+    assert processing.is_transient(wrapped("40P01"))  # deadlock_detected
+    assert processing.is_transient(wrapped("40001"))  # serialization_failure
+    assert not processing.is_transient(wrapped("42703"))  # undefined_column
+    assert processing.is_transient(OperationalError("database is locked"))
+    assert not processing.is_transient(OperationalError("no such column: x"))
+    assert not processing.is_transient(ValueError("database is locked"))
 
 
 @pytest.mark.skipif(

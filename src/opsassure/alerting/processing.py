@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -143,6 +143,8 @@ class Processor:
             with transaction.atomic():
                 return self._handle(alert_id)
         except Exception as error:  # one bad alert must not block its batch forever
+            if is_transient(error):
+                raise  # a deadlock or a busy database is not the alert's fault: retry the batch
             logger.exception("alert %s could not be processed", alert_id)
             with transaction.atomic():
                 alert = Alert.objects.filter(pk=alert_id).first()
@@ -434,21 +436,46 @@ def _process_claimed(fences: dict[int, int], run: Run, now: dt.datetime) -> int:
     changed = 0
     for batch in batches:
         fence = fences[batch.pk]
-        try:
-            # One transaction per batch, as short as before: the row locks it takes (groups,
-            # incidents) are held no longer than one request's work, so two workers cannot
-            # deadlock over a run's worth of groups; the batch is marked processed in it.
-            with transaction.atomic():
-                changed += _process(batch, pending[batch.pk], run, now)
+        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+            try:
+                # One transaction per batch, as short as before: the row locks it takes
+                # (groups, incidents) are held no longer than one request's work, so two
+                # workers cannot deadlock over a run's worth of groups; the batch is marked
+                # processed in it.
+                with transaction.atomic():
+                    changed += _process(batch, pending[batch.pk], run, now)
+                    IngestBatch.objects.filter(pk=batch.pk, fence=fence).update(
+                        processed_at=timezone.now(), claimed_at=None, last_error=""
+                    )
+                break
+            except Exception as error:
+                if is_transient(error) and attempt < TRANSIENT_ATTEMPTS:
+                    logger.warning("alert batch %s: %s; retrying it now", batch.pk, error)
+                    continue
+                logger.exception("alert batch %s failed; the sweep retries it", batch.pk)
                 IngestBatch.objects.filter(pk=batch.pk, fence=fence).update(
-                    processed_at=timezone.now(), claimed_at=None, last_error=""
+                    claimed_at=None, last_error=str(error)[:2000]
                 )
-        except Exception as error:
-            logger.exception("alert batch %s failed; the sweep retries it", batch.pk)
-            IngestBatch.objects.filter(pk=batch.pk, fence=fence).update(
-                claimed_at=None, last_error=str(error)[:2000]
-            )
+                break
     return changed
+
+
+# A batch that meets a transient database error is rolled back and tried again at once; if
+# that fails too it is released for the sweep (every minute) with the error recorded.
+TRANSIENT_ATTEMPTS = 2
+# PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
+TRANSIENT_SQLSTATES = {"40P01", "40001", "55P03"}
+
+
+def is_transient(error: BaseException) -> bool:
+    """A database error worth retrying unchanged (a deadlock, a serialization failure, a
+    lock timeout, SQLite's "database is locked") — not a fault of the data."""
+    if not isinstance(error, OperationalError):
+        return False
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(error)
 
 
 def _process(batch: IngestBatch, alert_ids: list[int], run: Run, now: dt.datetime) -> int:

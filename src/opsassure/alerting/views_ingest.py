@@ -7,9 +7,9 @@ small amount of work before the batch is committed. The answer is 2xx only after
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -67,8 +67,8 @@ def _read_json(request: HttpRequest) -> tuple[Any, JsonResponse | None]:
             _("The request body is larger than the limit of %(limit)d bytes.") % {"limit": limit},
         )
     try:
-        return json.loads(body), None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return orjson.loads(body), None  # the standard library's decoder is ~3× slower
+    except orjson.JSONDecodeError as error:  # also for bytes that are not UTF-8
         return None, error_response(
             400, "parse_error", _("Malformed JSON: %(error)s") % {"error": str(error)}
         )
