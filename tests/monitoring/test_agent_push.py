@@ -282,3 +282,67 @@ def test_a_push_runs_the_threshold_rules_into_alerting(world: World) -> None:
         "firing",
     )
     assert group.labels["alertname"] == "CPU high"
+
+
+def test_a_silent_agent_raises_agent_silent_and_it_resolves_when_it_pushes_again(
+    world: World,
+) -> None:
+    from opsassure.alerting.models import Alert
+    from opsassure.monitoring import probing
+
+    ci = _ci(world.customer_a, name="db-silent-01")
+    row, _token = tokens.create_agent_token(customer=world.customer_a, name="fleet")
+    start = timezone.now().replace(microsecond=0)
+    agent = Agent.objects.create(
+        customer=world.customer_a,
+        token=row,
+        hostname="db-silent-01",
+        ci=ci,
+        interval_seconds=30,
+        last_seen_at=start,
+    )
+    fingerprint = f"mon-agent-{agent.pk}"
+    limit = 3 * 30 + 30  # three intervals and the grace
+
+    def sweep(seconds: float) -> int:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return probing.sweep_stale(now=start + dt.timedelta(seconds=seconds))
+
+    assert sweep(limit) == 0
+    assert sweep(limit + 1) == 1
+    assert sweep(limit + 60) == 0  # fired once
+    alert = Alert.objects.get(fingerprint=fingerprint)
+    assert (alert.alertname, alert.status, alert.severity) == ("AgentSilent", "firing", "critical")
+    assert alert.customer_id == world.customer_a.pk
+    assert alert.labels["agent"] == "db-silent-01"
+    assert alert.labels["opsassure_ci_id"] == str(ci.pk)
+    assert AlertGroup.objects.filter(alerts__fingerprint=fingerprint).exists()
+
+    Agent.objects.filter(pk=agent.pk).update(last_seen_at=start + dt.timedelta(seconds=200))
+    assert sweep(210) == 1
+    assert Alert.objects.get(fingerprint=fingerprint).status == "resolved"
+
+    # A revoked token means the host was retired on purpose: no alert.
+    tokens.revoke(row)
+    assert sweep(2000) == 0
+    assert Alert.objects.filter(fingerprint=fingerprint, status="firing").count() == 0
+
+
+def test_a_deleted_agent_does_not_leave_its_silence_alert_firing(world: World) -> None:
+    from opsassure.alerting.models import Alert
+    from opsassure.monitoring import probing
+
+    row, _token = tokens.create_agent_token(customer=world.customer_a, name="fleet")
+    start = timezone.now().replace(microsecond=0)
+    agent = Agent.objects.create(
+        customer=world.customer_a, token=row, hostname="gone-01", last_seen_at=start
+    )
+    fingerprint = f"mon-agent-{agent.pk}"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert probing.sweep_stale(now=start + dt.timedelta(hours=1)) == 1
+    agent.delete()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert probing.sweep_stale(now=start + dt.timedelta(hours=2)) == 1
+    assert list(Alert.objects.filter(fingerprint=fingerprint).values_list("status", flat=True)) == [
+        "resolved"
+    ]

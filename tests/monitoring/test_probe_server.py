@@ -379,3 +379,60 @@ def test_future_limit_follows_the_setting(world: World) -> None:
     check = make_check(world.customer_a, probes=[zone])
     answer = accept(zone, result(check, NOW + dt.timedelta(seconds=11)))
     assert answer == {"accepted": 0, "duplicates": 0, "refused": [{"index": 0, "reason": "future"}]}
+
+
+def test_results_spooled_past_the_rollup_window_are_rolled_up_by_the_next_pass(
+    world: World,
+) -> None:
+    from opsassure.monitoring import rollups
+    from opsassure.monitoring.models import CheckRollup, Period, RollupBacklog
+
+    zone, _ = make_probe()
+    check = make_check(world.customer_a, probes=[zone])
+    now = T0 + dt.timedelta(hours=10)
+    rollups.rollup_recent(now=now)  # the periodic pass ran before the late batch arrived
+    old = [result(check, T0 + dt.timedelta(minutes=m), 2 if m == 10 else 0) for m in (5, 10, 65)]
+    recent = result(check, now - dt.timedelta(minutes=1))
+    assert accept(zone, *old, recent, now=now)["accepted"] == 4
+    backlog = RollupBacklog.objects.get()
+    assert (backlog.start, backlog.end) == (old[0].started_at, rollups.recent_start(now))
+
+    accept(zone, result(check, now - dt.timedelta(minutes=2)), now=now)  # recent only
+    assert RollupBacklog.objects.count() == 1
+
+    rollups.rollup_recent(now=now)
+    hours = {
+        row.bucket: (row.total, row.down)
+        for row in CheckRollup.objects.filter(monitor=check, period=Period.HOUR)
+    }
+    first_hour = T0.replace(minute=0, second=0, microsecond=0)
+    assert hours[first_hour] == (2, 1)
+    assert hours[first_hour + dt.timedelta(hours=1)] == (1, 0)
+    assert not RollupBacklog.objects.exists()
+    day = CheckRollup.objects.get(monitor=check, period=Period.DAY, bucket=rollups.floor_day(T0))
+    assert day.total == 5
+
+
+def test_late_agent_samples_are_rolled_up_too(world: World) -> None:
+    from opsassure.monitoring import rollups
+    from opsassure.monitoring.metrics import SampleIn, store_samples
+    from opsassure.monitoring.models import Agent, RollupBacklog, SampleRollup
+
+    row, _token = tokens.create_agent_token(customer=world.customer_a, name="fleet")
+    agent = Agent.objects.create(customer=world.customer_a, token=row, hostname="late-01")
+    from django.utils import timezone
+
+    old = timezone.now() - dt.timedelta(hours=6)
+    store_samples(
+        customer_id=world.customer_a.pk,
+        ci_id=None,
+        agent_id=agent.pk,
+        samples=[
+            SampleIn(name="cpu_percent", value=v, ts=old + dt.timedelta(minutes=v)) for v in (1, 2)
+        ],
+    )
+    assert RollupBacklog.objects.count() == 1
+    rollups.rollup_recent()
+    hourly = SampleRollup.objects.filter(period="h", series__agent=agent)
+    assert sum(r.count for r in hourly) == 2
+    assert not RollupBacklog.objects.exists()

@@ -22,6 +22,7 @@ from opsassure.cmdb import discovery
 from opsassure.cmdb import services as cmdb_services
 from opsassure.cmdb.models import ConfigurationItem, Discovery
 from opsassure.core.jobs import enqueue_on_commit
+from opsassure.monitoring import rollups
 from opsassure.monitoring.models import Agent, AgentToken, MetricSeries, Sample
 from opsassure.monitoring.pushdata import AgentUnauthorizedError, Push, PushError, parse_push
 from opsassure.monitoring.tokens import authenticate_agent
@@ -101,6 +102,9 @@ def store_samples(
             rows.append(Sample(series_id=pair[0], ts=sample.ts, value=sample.value))
     Sample.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     inserted = len(rows)
+    if rows:
+        times = [row.ts for row in rows]
+        rollups.note_late(min(times), max(times), now=timezone.now())
     for key, latest in by_key.items():
         MetricSeries.objects.filter(
             Q(last_at__isnull=True) | Q(last_at__lt=latest.ts), pk=ids[key]

@@ -30,6 +30,7 @@ from django.db.models import Field, Model, Q, QuerySet
 from django.utils import timezone
 
 from opsassure.core.jobs import enqueue_on_commit
+from opsassure.monitoring import rollups
 from opsassure.monitoring.metrics import SampleIn, store_samples
 from opsassure.monitoring.models import (
     CheckResult,
@@ -180,6 +181,8 @@ def accept_results(
             )
         answer, fresh = _store(probe, results, now)
         if fresh:
+            stamps = [result.started_at for rows in fresh.values() for result in rows]
+            rollups.note_late(min(stamps), max(stamps), now=now)
             _advance(probe, fresh, now)
         ResultBatch.objects.filter(pk=batch.pk).update(accepted_count=answer.accepted)
     return answer

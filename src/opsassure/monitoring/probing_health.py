@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsassure.monitoring import alerts
-from opsassure.monitoring.models import CheckState, Monitor, Probe, Severity
+from opsassure.monitoring.models import Agent, CheckState, Monitor, Probe, Severity
 
 STALE_GRACE_SECONDS = 30
 MAX_NEW_STALE_ALERTS_PER_SWEEP = 1000
@@ -182,7 +182,77 @@ def sweep_stale(*, now: dt.datetime | None = None) -> int:
     for two intervals → CheckNotExecuted; both resolve when things are back (or when the probe
     or check is disabled). Returns the number of alerts fired or resolved."""
     now = now or timezone.now()
-    return _sweep_probes(now) + _sweep_checks(now)
+    return _sweep_probes(now) + _sweep_checks(now) + _sweep_agents(now)
+
+
+def agent_fingerprint(agent_id: int) -> str:
+    return f"mon-agent-{agent_id}"
+
+
+def agent_silent_after(interval: int) -> float:
+    """Seconds without a push before an agent counts as silent: three of its intervals (it
+    spools and retries while the server is away) plus the sweep's grace."""
+    return 3 * max(interval, 1) + STALE_GRACE_SECONDS
+
+
+def _agent_labels(agent: Agent) -> dict[str, str]:
+    labels = {"alertname": "AgentSilent", "agent": agent.hostname, "agent_id": str(agent.pk)}
+    if agent.ci_id:
+        labels["opsassure_ci_id"] = str(agent.ci_id)
+    return labels
+
+
+def _sweep_agents(now: dt.datetime) -> int:
+    """Agents whose token is live and that stopped pushing → AgentSilent; resolved when they
+    push again, or when their token is revoked (a host taken out of service on purpose)."""
+    firing = _firing("mon-agent-")
+    changed = 0
+    agents = Agent.objects.filter(last_seen_at__isnull=False).select_related("token")
+    for agent in agents.order_by("pk").iterator(chunk_size=2000):
+        fingerprint = agent_fingerprint(agent.pk)
+        was_firing = fingerprint in firing
+        firing.pop(fingerprint, None)
+        assert agent.last_seen_at is not None
+        silent = (now - agent.last_seen_at).total_seconds()
+        stale = agent.token.revoked_at is None and silent > agent_silent_after(
+            agent.interval_seconds
+        )
+        if stale and not was_firing:
+            if changed >= MAX_NEW_STALE_ALERTS_PER_SWEEP:
+                continue
+            with transaction.atomic():
+                alerts.fire(
+                    agent.customer_id,
+                    fingerprint=fingerprint,
+                    labels=_agent_labels(agent),
+                    annotations={
+                        "summary": _("Agent on %(host)s stopped reporting")
+                        % {"host": agent.hostname},
+                        "description": _("No metrics for %(seconds)d seconds.")
+                        % {"seconds": int(silent)},
+                    },
+                    severity=Severity.CRITICAL,
+                )
+            changed += 1
+        elif not stale and was_firing:
+            with transaction.atomic():
+                alerts.resolve(
+                    agent.customer_id,
+                    fingerprint=fingerprint,
+                    labels=_agent_labels(agent),
+                    severity=Severity.CRITICAL,
+                )
+            changed += 1
+    for fingerprint, customer in firing.items():  # the agent was deleted
+        with transaction.atomic():
+            alerts.resolve(
+                customer,
+                fingerprint=fingerprint,
+                labels={"alertname": "AgentSilent", "agent_id": fingerprint.rsplit("-", 1)[1]},
+                severity=Severity.CRITICAL,
+            )
+        changed += 1
+    return changed
 
 
 def _sweep_probes(now: dt.datetime) -> int:

@@ -6,9 +6,10 @@ text on SQLite ≥ 3.35 and PostgreSQL but for the hour/day truncation), so runn
 twice, or over an hour that is still filling, just writes the same numbers again.
 
 - Hourly rows (``period = "h"``, UTC hours) come from the raw results / samples of the hours
-  in the window; ``rollup_recent`` does the last three hours every few minutes, so results a
-  probe buffered for up to ~2 hours still count. ``rollup_range`` recomputes any span
-  (backfill, or after a longer outage).
+  in the window; ``rollup_recent`` does the last three hours every few minutes. Older rows
+  that arrive late (a probe or agent that spooled through an outage) leave a
+  ``RollupBacklog`` row in their own transaction (``note_late``), and the same pass recomputes
+  those spans. ``rollup_range`` recomputes any span (backfill).
 - Daily rows (``period = "d"``, UTC days) are the sums of the day's hourly rows.
 - Availability inside service hours: for a check with a service calendar, ``hours_total`` /
   ``hours_up`` count only the results whose start lies in the calendar's working time (the
@@ -36,6 +37,7 @@ from opsassure.monitoring.models import (
     Monitor,
     Period,
     ResultBatch,
+    RollupBacklog,
     Sample,
     SampleRollup,
 )
@@ -272,11 +274,48 @@ def rollup_range(start: dt.datetime, end: dt.datetime) -> int:
     return written
 
 
+def recent_start(now: dt.datetime) -> dt.datetime:
+    """Where the periodic pass starts: rows stamped before this are not looked at again."""
+    return floor_hour(now) + HOUR - RECENT_HOURS * HOUR
+
+
 def rollup_recent(*, now: dt.datetime | None = None) -> int:
-    """The periodic pass: the current hour and the two before it."""
+    """The periodic pass: the current hour and the two before it, then the backlog of late
+    rows (``note_late``)."""
     now = now or timezone.now()
-    end = floor_hour(now) + HOUR
-    return rollup_range(end - RECENT_HOURS * HOUR, end)
+    start = recent_start(now)
+    return rollup_range(start, start + RECENT_HOURS * HOUR) + rollup_backlog()
+
+
+def note_late(earliest: dt.datetime, latest: dt.datetime, *, now: dt.datetime) -> bool:
+    """Raw rows stamped ``earliest``..``latest`` were just stored (call inside that
+    transaction): if some are older than the periodic pass looks, queue their span."""
+    window = recent_start(now)
+    if earliest >= window:
+        return False
+    RollupBacklog.objects.create(start=earliest, end=min(latest + dt.timedelta(seconds=1), window))
+    return True
+
+
+BACKLOG_ROWS_PER_PASS = 500
+
+
+def rollup_backlog() -> int:
+    """Recompute the spans of late rows (merged where they overlap), then forget them. A pass
+    that dies half-way leaves the rows, and the next redoes them: the upserts are idempotent."""
+    rows = list(RollupBacklog.objects.order_by("start")[:BACKLOG_ROWS_PER_PASS])
+    if not rows:
+        return 0
+    spans: list[list[dt.datetime]] = []
+    for row in rows:
+        low, high = floor_hour(row.start), _ceil(row.end, floor_hour, HOUR)
+        if spans and low <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], high)
+        else:
+            spans.append([low, high])
+    written = sum(rollup_range(low, high) for low, high in spans)
+    RollupBacklog.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return written
 
 
 def _delete_older(model: Any, column: str, cutoff: dt.datetime) -> int:

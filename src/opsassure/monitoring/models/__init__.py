@@ -25,7 +25,7 @@ from opsassure.monitoring.models.metrics import (
     SampleRollup,
     ThresholdRule,
 )
-from opsassure.monitoring.models.probes import Probe, ResultBatch
+from opsassure.monitoring.models.probes import Probe, ResultBatch, RollupBacklog
 
 __all__ = [
     "Agent",
@@ -42,6 +42,7 @@ __all__ = [
     "Probe",
     "ResultBatch",
     "ResultStatus",
+    "RollupBacklog",
     "RuleState",
     "RuleStateValue",
     "Sample",

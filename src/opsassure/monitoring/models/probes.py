@@ -100,3 +100,25 @@ class ResultBatch(models.Model):
 
     def __str__(self) -> str:
         return str(self.batch_id)
+
+
+class RollupBacklog(models.Model):
+    """A span of raw rows that arrived after the periodic rollup stopped looking at it.
+
+    ``rollup_recent`` redoes only the last few hours; a probe or agent that spooled results
+    through a longer outage delivers older rows. Storing them writes one row here in the same
+    transaction, and the next rollup pass recomputes the span and deletes the row (so the
+    work survives restarts and is never lost in a broker). Internal: no API, no tenant.
+    """
+
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("rollup backlog")
+        verbose_name_plural = _("rollup backlog")
+
+    def __str__(self) -> str:
+        return f"{self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M}"
