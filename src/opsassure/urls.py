@@ -28,6 +28,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
+    path("favicon.ico", web_views.favicon, name="favicon"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -192,3 +192,15 @@ def test_dashboard_activity_chart_covers_fourteen_days(world: World) -> None:
     assert counts[-1] == AuditEvent.objects.filter(occurred_at__gte=midnight).count()
     assert counts[-1] > 0
     assert sum(counts[:-1]) == AuditEvent.objects.filter(occurred_at__lt=midnight).count()
+
+
+@pytest.mark.django_db
+def test_favicon_redirects_to_the_static_icon_and_pages_link_it(client) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("web/favicon.svg")
+    assert finders.find("web/favicon.svg")
+    login = client.get("/login/")
+    assert b'rel="icon"' in login.content

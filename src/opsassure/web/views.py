@@ -6,8 +6,14 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.db.models.functions import TruncDate
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -130,3 +136,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return error_response(500, "server_error", _("Internal error; it has been logged."))
     # Standalone template: the page shell itself may be what failed.
     return render(request, "web/500.html", status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says; send them to the static icon."""
+    return HttpResponsePermanentRedirect(static("web/favicon.svg"))
