@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from opsassure import wsgi
 from opsassure.alerting.models import Alert, IngestBatch, Integration
@@ -39,11 +41,19 @@ def call(
         answer["status"] = int(status.split()[0])
         answer["headers"] = dict(response_headers)
 
-    chunks = wsgi.application(environ, start_response)
+    # As Django's test client does: a finished request must not close the test's connection
+    # (its transaction holds the test's data).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     try:
-        content = b"".join(chunks)
+        chunks = wsgi.application(environ, start_response)
+        try:
+            content = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
     finally:
-        getattr(chunks, "close", lambda: None)()
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return answer["status"], answer["headers"], content
 
 
