@@ -204,3 +204,14 @@ def test_favicon_redirects_to_the_static_icon_and_pages_link_it(client) -> None:
     assert finders.find("web/favicon.svg")
     login = client.get("/login/")
     assert b'rel="icon"' in login.content
+
+
+@pytest.mark.django_db
+def test_every_app_root_leads_to_its_main_page(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    from opsassure.core.appmodules import import_app_modules
+
+    client.force_login(world.manager)
+    for label, _module in import_app_modules("urls"):
+        response = client.get(f"/{label}/", follow=True)
+        assert response.status_code == 200, label
+        assert response.redirect_chain or label in {"alerting", "monitoring"}, label

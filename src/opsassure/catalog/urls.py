@@ -1,10 +1,13 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from opsassure.catalog import views, views_catalogue
 
 app_name = "catalog"
 
 urlpatterns = [
+    # /catalog/ itself: its main page (people type the short address).
+    path("", RedirectView.as_view(pattern_name="catalog:service-list"), name="home"),
     path("calendars/", views.CalendarListView.as_view(), name="calendar-list"),
     path("calendars/<int:pk>/", views.CalendarDetailView.as_view(), name="calendar-detail"),
     path("calendars/<int:pk>/import/", views.calendar_import, name="calendar-import"),

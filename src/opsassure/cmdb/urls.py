@@ -1,10 +1,13 @@
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from opsassure.cmdb import type_views, views
 
 app_name = "cmdb"
 
 urlpatterns = [
+    # /cmdb/ itself: its main page (people type the short address).
+    path("", RedirectView.as_view(pattern_name="cmdb:ci-list"), name="home"),
     path("cis/", views.CIListView.as_view(), name="ci-list"),
     path("cis/expiring/", views.expiring_warranties, name="ci-expiring"),
     path("cis/new/", views.ci_create, name="ci-create"),

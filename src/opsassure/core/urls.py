@@ -1,10 +1,13 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from opsassure.core import views
 
 app_name = "core"
 
 urlpatterns = [
+    # The short address leads to the main page.
+    path("", RedirectView.as_view(pattern_name="core:customer-list"), name="home"),
     path("customers/", views.CustomerListView.as_view(), name="customer-list"),
     path("customers/<int:pk>/", views.CustomerDetailView.as_view(), name="customer-detail"),
     path("teams/", views.TeamListView.as_view(), name="team-list"),

@@ -1,10 +1,13 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from opsassure.notify import views
 
 app_name = "notify"
 
 urlpatterns = [
+    # /notify/ itself: its main page (people type the short address).
+    path("", RedirectView.as_view(pattern_name="notify:rules"), name="home"),
     path("destinations/", views.DestinationListView.as_view(), name="destination-list"),
     path("destinations/new/", views.destination_create, name="destination-create"),
     path(

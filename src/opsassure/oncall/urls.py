@@ -1,12 +1,15 @@
 """On-call pages, mounted at /oncall/ (namespace ``oncall``)."""
 
 from django.urls import path
+from django.views.generic import RedirectView
 
 from opsassure.oncall import views, views_links
 
 app_name = "oncall"
 
 urlpatterns = [
+    # /oncall/ itself: its main page (people type the short address).
+    path("", RedirectView.as_view(pattern_name="oncall:schedule-list"), name="home"),
     path("schedules/", views.ScheduleListView.as_view(), name="schedule-list"),
     path("schedules/new/", views.schedule_edit, name="schedule-create"),
     path("schedules/<int:pk>/", views.schedule_detail, name="schedule-detail"),

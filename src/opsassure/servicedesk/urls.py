@@ -1,6 +1,7 @@
 """Service desk pages, mounted at /servicedesk/ (namespace ``servicedesk``)."""
 
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from opsassure.servicedesk import (
     downloads,
@@ -15,6 +16,12 @@ from opsassure.servicedesk import (
 app_name = "servicedesk"
 
 urlpatterns = [
+    # /servicedesk/ itself: its main page (people type the short address).
+    path(
+        "",
+        RedirectView.as_view(pattern_name=f"servicedesk:queue-{views.QUEUES[0].key}"),
+        name="home",
+    ),
     # Agent queues (customer users asking for one get their portal list).
     *[
         path(

@@ -1,10 +1,13 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from opsassure.servicedesk.mail import views
 
 app_name = "sdmail"
 
 urlpatterns = [
+    # The short address leads to the main page.
+    path("", RedirectView.as_view(pattern_name="sdmail:mailbox-list"), name="home"),
     path("mailboxes/", views.MailboxListView.as_view(), name="mailbox-list"),
     path("mailboxes/new/", views.mailbox_create, name="mailbox-create"),
     path("mailboxes/<int:pk>/", views.MailboxDetailView.as_view(), name="mailbox-detail"),
