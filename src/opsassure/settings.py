@@ -337,6 +337,9 @@ MONITORING_MIN_INTERVAL_SECONDS = env_int("MONITORING_MIN_INTERVAL_SECONDS", 10)
 MONITORING_MAX_FUTURE_SECONDS = env_int("MONITORING_MAX_FUTURE_SECONDS", 300)  # clock skew allowed
 MONITORING_MAX_RESULTS_PER_BATCH = env_int("MONITORING_MAX_RESULTS_PER_BATCH", 5000)
 MONITORING_PROBE_CONCURRENCY = env_int("MONITORING_PROBE_CONCURRENCY", 500)
+# Pushes per minute per agent token (one token may serve a fleet: 30 s pushes from 3,000
+# hosts). Above it: 429 with Retry-After, and the agent keeps its points for the next try.
+MONITORING_AGENT_PUSH_RATE = env("MONITORING_AGENT_PUSH_RATE", "6000/min")
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -346,3 +346,27 @@ def test_a_deleted_agent_does_not_leave_its_silence_alert_firing(world: World) -
     assert list(Alert.objects.filter(fingerprint=fingerprint).values_list("status", flat=True)) == [
         "resolved"
     ]
+
+
+def test_pushes_over_the_token_rate_get_429_with_retry_after_and_store_nothing(
+    world: World, settings, client: Client
+) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.MONITORING_AGENT_PUSH_RATE = "2/min"
+    _row, token = tokens.create_agent_token(customer=world.customer_a, name="fleet")
+    _other_row, other = tokens.create_agent_token(customer=world.customer_a, name="other")
+    now = timezone.now()
+    for n in range(2):
+        response = _post(client, token, _push("web01", [_point(now - dt.timedelta(seconds=n))]))
+        assert response.status_code == 200, response.content
+    stored = Sample.objects.count()
+    response = _post(client, token, _push("web01", [_point(now - dt.timedelta(seconds=5))]))
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "throttled"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert Sample.objects.count() == stored
+    # Another token has its own budget; a wrong token is still 401, not 429.
+    assert _post(client, other, _push("web02", [_point(now)])).status_code == 200
+    assert _post(client, "opsa_nope_nope", _push("web03", [_point(now)])).status_code == 401

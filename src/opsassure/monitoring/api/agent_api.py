@@ -4,8 +4,10 @@ agents, metric series (with their chart data) and threshold rules."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path
@@ -17,6 +19,7 @@ from rest_framework import permissions, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 
 from opsassure.core.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
 from opsassure.core.api.router import router
@@ -29,6 +32,24 @@ from opsassure.monitoring.models import Agent, AgentToken, MetricSeries, Thresho
 MAX_PUSH_BYTES = 4 * 1024 * 1024
 
 
+class AgentPushThrottle(SimpleRateThrottle):
+    """DRF's rate throttle (counts in the cache: files in embedded mode, Redis when
+    configured), keyed by the agent token instead of a user; the rate is read from settings
+    on each use, so tests and deployments can change it."""
+
+    scope = "agent_push"
+
+    def __init__(self, token: AgentToken) -> None:
+        self.key_id = token.key_id
+        super().__init__()
+
+    def get_rate(self) -> str:
+        return str(settings.MONITORING_AGENT_PUSH_RATE)
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.key_id}
+
+
 def _bearer(request: HttpRequest) -> str:
     scheme, _sep, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     return value.strip() if scheme.lower() == "bearer" else ""
@@ -39,13 +60,25 @@ def _bearer(request: HttpRequest) -> str:
 def agent_push(request: HttpRequest) -> HttpResponse:
     """``POST /api/v1/monitoring/agent/push/`` with ``Authorization: Bearer opsa_…``.
 
-    401 for a missing, wrong or revoked token (checked before the body is read), 413 over
-    4 MiB, 400 for a malformed push; nothing is stored in any of these cases. 200 with
-    ``{"agent", "ci", "accepted", "duplicates", "refused": [{"index", "reason"}]}`` once the
-    samples are committed."""
+    401 for a missing, wrong or revoked token (checked before the body is read), 429 over
+    ``MONITORING_AGENT_PUSH_RATE`` per token, 413 over 4 MiB, 400 for a malformed push;
+    nothing is stored in any of these cases. 200 with ``{"agent", "ci", "accepted",
+    "duplicates", "refused": [{"index", "reason"}]}`` once the samples are committed."""
     token = tokens.authenticate_agent(_bearer(request))
     if token is None:
         return error_response(401, "unauthorized", _("Unknown or revoked agent token."))
+    throttle = AgentPushThrottle(token)
+    # Our get_cache_key reads neither the request nor the view: a plain Django request will do.
+    if not throttle.allow_request(request, None):  # type: ignore[arg-type]
+        seconds = max(1, math.ceil(throttle.wait() or 1))
+        response = error_response(
+            429,
+            "throttled",
+            _("Too many pushes with this agent token; retry in %(seconds)d s.")
+            % {"seconds": seconds},
+        )
+        response["Retry-After"] = str(seconds)
+        return response
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
