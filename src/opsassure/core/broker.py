@@ -7,7 +7,7 @@ the Celery worker exits ("Unrecoverable error") — the message is gone with it.
 exactly that under an alert burst on SQLite. Its consumer also moves claimed files to the
 system temp folder, which may be another file system (a copy, not an atomic claim).
 
-This subclass changes three things and nothing else:
+This subclass changes four things and nothing else:
 
 * ``_put`` writes to a hidden temporary name in the same folder, flushes, and renames it
   to its final name — a rename is atomic on POSIX, so a reader sees a whole message or
