@@ -436,3 +436,16 @@ def test_late_agent_samples_are_rolled_up_too(world: World) -> None:
     hourly = SampleRollup.objects.filter(period="h", series__agent=agent)
     assert sum(r.count for r in hourly) == 2
     assert not RollupBacklog.objects.exists()
+
+
+def test_a_check_created_with_older_results_gets_its_grace_from_its_creation(
+    world: World,
+) -> None:
+    """The demo (or an import) creates checks with a history that ends before the check
+    existed; the probe must get a full grace period before CheckNotExecuted."""
+    zone, _ = make_probe()
+    check = make_check(world.customer_a, probes=[zone], interval_seconds=60, timeout_seconds=10)
+    created = check.created_at
+    Monitor.objects.filter(pk=check.pk).update(last_result_at=created - dt.timedelta(minutes=5))
+    assert probing.sweep_stale(now=created + dt.timedelta(seconds=160)) == 0
+    assert probing.sweep_stale(now=created + dt.timedelta(seconds=161)) == 1

@@ -302,7 +302,9 @@ def _sweep_checks(now: dt.datetime) -> int:
     )
     stale: list[Monitor] = []
     for monitor in candidates.order_by("pk").iterator(chunk_size=2000):
-        since = monitor.last_result_at or monitor.created_at
+        # Never stale for longer than it has existed: a check created with older results
+        # (the demo's history, an import) gets its full grace from its creation.
+        since = max(monitor.last_result_at or monitor.created_at, monitor.created_at)
         limit = stale_after(monitor.interval_seconds, monitor.timeout_seconds, monitor.retries)
         if (now - since).total_seconds() > limit:
             stale.append(monitor)
