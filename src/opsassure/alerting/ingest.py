@@ -290,21 +290,18 @@ SELECT id FROM b
 
 
 def _accept_postgresql(
-    integration: Integration,
-    parsed: ParsedBatch,
-    firing: Sequence[AlertIn],
-    resolved: Sequence[AlertIn],
-    now: dt.datetime,
+    batch: IngestBatch, firing: Sequence[AlertIn], resolved: Sequence[AlertIn]
 ) -> int:
+    """Run ``_PG_ACCEPT`` for the unsaved ``batch``; returns the new batch id."""
     params = {
-        "integration": integration.pk,
-        "customer": integration.customer_id,
-        "now": now,
-        "group_key": parsed.group_key,
-        "status": parsed.status,
-        "count": len(parsed.alerts),
-        "meta": json.dumps(parsed.meta, ensure_ascii=False),
-        "actions": json.dumps(parsed.actions, ensure_ascii=False),
+        "integration": batch.integration_id,
+        "customer": batch.integration.customer_id,
+        "now": batch.received_at,
+        "group_key": batch.group_key,
+        "status": batch.status,
+        "count": batch.alert_count,
+        "meta": json.dumps(batch.meta, ensure_ascii=False),
+        "actions": json.dumps(batch.actions, ensure_ascii=False),
         "firing": _rows_json(firing),
         "resolved": _rows_json(resolved),
     }
@@ -322,36 +319,26 @@ def accept(
 
     now = now or timezone.now()
     firing, resolved = _dedupe(parsed.alerts)
+    batch = IngestBatch(
+        integration=integration,
+        received_at=now,
+        group_key=parsed.group_key,
+        status=parsed.status,
+        alert_count=len(parsed.alerts),
+        meta=parsed.meta,
+        actions=parsed.actions,
+    )
     if connection.vendor == "postgresql":
-        batch_id = _accept_postgresql(integration, parsed, firing, resolved, now)
-        enqueue_on_commit(alert_process_batch, batch_id)  # at once unless inside a transaction
-        batch = IngestBatch(
-            pk=batch_id,
-            integration=integration,
-            received_at=now,
-            group_key=parsed.group_key,
-            status=parsed.status,
-            alert_count=len(parsed.alerts),
-            meta=parsed.meta,
-            actions=parsed.actions,
-        )
+        batch.pk = _accept_postgresql(batch, firing, resolved)  # committed unless in a transaction
         batch._state.adding = False
         batch._state.db = connection.alias
-        return batch
-    with transaction.atomic():
-        batch = IngestBatch.objects.create(
-            integration=integration,
-            received_at=now,
-            group_key=parsed.group_key,
-            status=parsed.status,
-            alert_count=len(parsed.alerts),
-            meta=parsed.meta,
-            actions=parsed.actions,
-        )
-        stamp = _dt(now)
-        if firing:
-            _upsert_firing(integration, batch.pk, firing, stamp)
-        if resolved:
-            _apply_resolved(integration, batch.pk, resolved, stamp)
-        enqueue_on_commit(alert_process_batch, batch.pk)
+    else:
+        with transaction.atomic():
+            batch.save()
+            stamp = _dt(now)
+            if firing:
+                _upsert_firing(integration, batch.pk, firing, stamp)
+            if resolved:
+                _apply_resolved(integration, batch.pk, resolved, stamp)
+    enqueue_on_commit(alert_process_batch, batch.pk)  # at once unless inside a transaction
     return batch

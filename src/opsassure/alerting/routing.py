@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
 from typing import Any
-
-from django.db.models import Q
 
 from opsassure.alerting import paging
 from opsassure.alerting.models import (
@@ -66,21 +63,11 @@ def enabled_rules() -> list[RoutingRule]:
 
 
 def rule_for(group: AlertGroup, rules: list[RoutingRule] | None = None) -> RoutingRule | None:
-    """The first matching rule; ``rules`` (from ``enabled_rules``) saves the query when a
-    worker routes many groups in one run."""
+    """The first matching rule (``matches`` checks the rule's integration and customer);
+    ``rules`` (from ``enabled_rules``) saves the query when a worker routes many groups."""
     first = group.alerts.filter(status="firing", suppressed=False).order_by("pk").first()
     labels = first.labels if first is not None else group.labels
-    candidates: Iterable[RoutingRule]
-    if rules is None:
-        candidates = (
-            RoutingRule.objects.filter(enabled=True)
-            .filter(Q(integration__isnull=True) | Q(integration_id=group.integration_id))
-            .filter(Q(customer__isnull=True) | Q(customer_id=group.customer_id))
-            .select_related("destination")
-            .order_by("position", "pk")
-        )
-    else:
-        candidates = rules
+    candidates = rules if rules is not None else enabled_rules()
     for rule in candidates:
         if matches(rule, group, labels, group.severity):
             return rule
