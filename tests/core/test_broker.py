@@ -23,6 +23,7 @@ def folders(tmp_path):
         "processed_folder": str(processed),
         "store_processed": False,
         "polling_interval": 0.01,
+        "control_folder": str(tmp_path / "control"),
     }
 
 
@@ -37,8 +38,28 @@ def test_settings_use_our_transport(settings):
         assert getattr(settings, "CELERY_BROKER_TRANSPORT", None) is None
         return
     assert settings.CELERY_BROKER_TRANSPORT == "opsassure.core.broker:Transport"
-    with connect({}) as conn:
+    with connect(settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
         assert isinstance(conn.transport, broker.Transport)
+
+
+def test_bindings_live_under_the_data_folder(settings, tmp_path, monkeypatch):
+    """kombu keeps exchange → queue bindings in ``control/`` of the working directory
+    unless told otherwise; ours belong beside the queue, not in whatever folder the
+    worker happened to start in."""
+    if not settings.EMBEDDED_BROKER:
+        return
+    monkeypatch.chdir(tmp_path)
+    control = tmp_path / "broker-control"
+    options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "control_folder": str(control)}
+    with connect(options) as conn:
+        q = conn.SimpleQueue("bindings-probe")
+        q.put({"n": 1})
+        q.get(timeout=1).ack()
+        q.close()
+    assert (control / "bindings-probe.exchange").exists()
+    assert not (tmp_path / "control").exists()
+    configured = settings.CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"]
+    assert configured.startswith(str(settings.BROKER_DIR))
 
 
 def test_round_trip_and_empty_queue(folders):
