@@ -329,6 +329,9 @@ OPSASSURE_ALERT_MAX_BODY_BYTES = env_int("ALERT_MAX_BODY_BYTES", 4 * 1024 * 1024
 OPSASSURE_ALERT_BATCH_LEASE_SECONDS = env_int("ALERT_BATCH_LEASE_SECONDS", 120)
 # A worker run goes on with the oldest waiting batches, one at a time, up to this many.
 OPSASSURE_ALERT_RUN_BATCHES = env_int("ALERT_RUN_BATCHES", 50)
+# Each web process tells the workers about new batches at most once per window (one trailing
+# message folds the rest; core.jobs.CoalescingSender). 0 = one message per batch.
+OPSASSURE_ALERT_NOTIFY_WINDOW_SECONDS = env_float("ALERT_NOTIFY_WINDOW_SECONDS", 0.05)
 
 # --- Monitoring (opsassure.monitoring; docs/monitoring.md) -------------------------------------
 MONITORING_RAW_RETENTION_DAYS = env_int("MONITORING_RAW_RETENTION_DAYS", 7)  # results, samples

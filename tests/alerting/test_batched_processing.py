@@ -210,3 +210,77 @@ def test_two_workers_racing_process_every_alert_exactly_once(am: Integration, se
     assert set(AlertGroup.objects.values_list("alert_count", flat=True)) == {2}
     assert Ticket.objects.count() == 20  # one incident per group
     assert AlertEvent.objects.filter(kind=AlertEvent.Kind.ERROR).count() == 0
+
+
+@pytest.mark.django_db
+def test_staged_alerts_are_written_in_arrival_order_whichever_batch_a_worker_takes(
+    am: Integration,
+) -> None:
+    """A firing then a resolve of one alert, in two batches: a worker that takes the second
+    batch first still writes the first one before it (else the late firing would open a new
+    cycle of an alert that is over)."""
+    fired = ingest.accept(
+        am, parse("alertmanager", am_payload(am_alert(fingerprint="ord")), timezone.now())
+    )
+    resolved = ingest.accept(
+        am,
+        parse(
+            "alertmanager",
+            am_payload(am_alert(fingerprint="ord", status="resolved")),
+            timezone.now(),
+        ),
+    )
+    assert not Alert.objects.exists()  # committed as staged batches: no worker yet
+    processing.process_batch(resolved.pk)
+    assert list(Alert.objects.values_list("cycle", "status")) == [(1, "resolved")]
+    fired.refresh_from_db()
+    assert (fired.expanded_at is not None, fired.staged) == (True, "")
+    processing.process_batch(fired.pk)
+    assert list(Alert.objects.values_list("cycle", "status")) == [(1, "resolved")]
+
+
+@pytest.mark.django_db
+def test_writing_staged_alerts_twice_changes_nothing(am: Integration) -> None:
+    batch = ingest.accept(
+        am,
+        parse(
+            "alertmanager",
+            am_payload(am_alert(fingerprint="twice"), am_alert(fingerprint="twice")),
+            timezone.now(),
+        ),
+    )
+    assert ingest.expand_through(am, batch.pk) == 1
+    assert ingest.expand_through(am, batch.pk) == 0
+    assert ingest.expand_waiting() == 0
+    alert = Alert.objects.get()
+    # the request's two copies were one alert: the last occurrence of a fingerprint wins
+    assert (alert.fingerprint, alert.repeat_count, alert.last_seen) == (
+        "twice",
+        0,
+        batch.received_at,
+    )
+
+
+@pytest.mark.django_db
+def test_metrics_show_the_batches_waiting_for_a_worker(am: Integration) -> None:
+    from django.test import Client
+
+    def gauges() -> dict[str, float]:
+        body = Client().get("/metrics").content.decode()
+        return {
+            line.split()[0]: float(line.split()[1])
+            for line in body.splitlines()
+            if line.startswith("opsassure_alert_batch")
+        }
+
+    assert gauges()["opsassure_alert_batches_waiting"] == 0
+    first = _accept(am, 0)
+    _accept(am, 1)
+    waiting = gauges()
+    assert (
+        waiting["opsassure_alert_batches_waiting"],
+        waiting["opsassure_alert_batches_waiting_alerts"],
+    ) == (2, 2)
+    assert waiting["opsassure_alert_batch_oldest_waiting_seconds"] >= 0
+    processing.process_batch(first.pk)  # the run takes the other waiting batch too
+    assert gauges()["opsassure_alert_batches_waiting"] == 0

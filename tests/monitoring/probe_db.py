@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from opsassure.alerting import ingest
 from opsassure.alerting.models import Alert
 from opsassure.core.models import Customer
 from opsassure.monitoring import tokens
@@ -43,7 +44,9 @@ def batch_id() -> uuid.UUID:
 
 
 def alerts_for(fingerprint: str) -> list[tuple[str, str, str]]:
-    """(alertname, status, severity) of every alert row with this fingerprint, by cycle."""
+    """(alertname, status, severity) of every alert row with this fingerprint, by cycle
+    (staged alerts written first, as the alerting worker would)."""
+    ingest.expand_waiting()
     return list(
         Alert.objects.filter(fingerprint=fingerprint)
         .order_by("cycle")

@@ -10,10 +10,11 @@ class AlertingConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from opsassure.alerting import paging
+        from opsassure.alerting import metrics, paging
         from opsassure.alerting.tasks import ensure_schedules
 
         post_migrate.connect(
             ensure_schedules, sender=self, dispatch_uid="opsassure_alerting_schedules"
         )
         paging.connect_signals()
+        metrics.register()

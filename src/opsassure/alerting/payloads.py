@@ -131,6 +131,9 @@ def _string_map(value: object, where: str, *, required: bool = False) -> dict[st
         raise PayloadError("must be an object of strings", where)
     if required and not value:
         raise PayloadError("must not be empty", where)
+    # The usual case, checked in one pass without a call per entry: strings to strings.
+    if all(type(key) is str and key and type(item) is str for key, item in value.items()):
+        return dict(value)
     out: dict[str, str] = {}
     for key, item in value.items():
         if not isinstance(key, str) or not key:
@@ -181,35 +184,43 @@ def _alerts_list(payload: Mapping[str, Any]) -> list[Any]:
     return alerts
 
 
+def _prometheus_alert(raw: Any, now: dt.datetime) -> AlertIn:
+    """One alert of an Alertmanager or Grafana payload; errors name the field within it."""
+    if not isinstance(raw, dict):
+        raise PayloadError("must be an object")
+    labels = _string_map(raw.get("labels"), "labels", required=True)
+    status = _status(raw.get("status"), "status")
+    starts_at = parse_time(raw.get("startsAt"), "startsAt") or now
+    ends_at = parse_time(raw.get("endsAt"), "endsAt")
+    if status == "firing":
+        ends_at = None  # Alertmanager sends a future "resolve timeout" time for firing alerts
+    annotations = _string_map(raw.get("annotations"), "annotations")
+    generator = raw.get("generatorURL") or raw.get("panelURL") or ""
+    return AlertIn(
+        fingerprint=_fingerprint(raw.get("fingerprint"), labels),
+        status=status,
+        labels=labels,
+        annotations=annotations,
+        starts_at=starts_at,
+        ends_at=ends_at or (now if status == "resolved" else None),
+        generator_url=_text(generator)[:1000],
+        severity=severity_of(labels.get("severity") or labels.get("priority")),
+    )
+
+
 def _prometheus_style(payload: Any, now: dt.datetime, kind: str) -> ParsedBatch:
     """Alertmanager webhook (version 4) and Grafana alerting (same alert shape)."""
     if not isinstance(payload, dict):
         raise PayloadError("the body must be a JSON object")
     alerts: list[AlertIn] = []
     for index, raw in enumerate(_alerts_list(payload)):
-        where = f"alerts[{index}]"
-        if not isinstance(raw, dict):
-            raise PayloadError("must be an object", where)
-        labels = _string_map(raw.get("labels"), f"{where}.labels", required=True)
-        status = _status(raw.get("status"), f"{where}.status")
-        starts_at = parse_time(raw.get("startsAt"), f"{where}.startsAt") or now
-        ends_at = parse_time(raw.get("endsAt"), f"{where}.endsAt")
-        if status == "firing":
-            ends_at = None  # Alertmanager sends a future "resolve timeout" time for firing alerts
-        annotations = _string_map(raw.get("annotations"), f"{where}.annotations")
-        generator = raw.get("generatorURL") or raw.get("panelURL") or ""
-        alerts.append(
-            AlertIn(
-                fingerprint=_fingerprint(raw.get("fingerprint"), labels),
-                status=status,
-                labels=labels,
-                annotations=annotations,
-                starts_at=starts_at,
-                ends_at=ends_at or (now if status == "resolved" else None),
-                generator_url=_text(generator)[:1000],
-                severity=severity_of(labels.get("severity") or labels.get("priority")),
-            )
-        )
+        try:
+            alerts.append(_prometheus_alert(raw, now))
+        except PayloadError as error:  # where it happened, spelled out only when it did
+            where = f"alerts[{index}]"
+            raise PayloadError(
+                error.message, f"{where}.{error.field}" if error.field else where
+            ) from None
     status = payload.get("status", "")
     if status not in ("", "firing", "resolved"):
         raise PayloadError('must be "firing" or "resolved"', "status")

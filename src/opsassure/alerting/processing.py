@@ -21,7 +21,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from opsassure.alerting import paging, routing
+from opsassure.alerting import ingest, paging, routing
 from opsassure.alerting.enrichment import Enricher
 from opsassure.alerting.models import (
     SEVERITY_RANK,
@@ -414,10 +414,44 @@ def process_batch(batch_id: int, now: dt.datetime | None = None) -> int:
     return changed
 
 
+def _expand_claimed(batches: list[IngestBatch], fences: dict[int, int]) -> list[IngestBatch]:
+    """Write the staged alerts of the claimed batches (and of their integrations' earlier
+    batches, in order) as alert rows; returns the batches that are ready to process. A batch
+    whose alerts could not be written is released with its error, for the sweep."""
+    upto: dict[int, int] = {}
+    for batch in batches:
+        if batch.expanded_at is None:
+            upto[batch.integration_id] = max(batch.pk, upto.get(batch.integration_id, 0))
+    failed: set[int] = set()
+    for integration_id, last in upto.items():
+        integration = next(b.integration for b in batches if b.integration_id == integration_id)
+        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+            try:
+                ingest.expand_through(integration, last)
+                break
+            except Exception as error:
+                if is_transient(error) and attempt < TRANSIENT_ATTEMPTS:
+                    logger.warning("alert batches up to %s: %s; retrying now", last, error)
+                    continue
+                logger.exception("alert batches up to %s could not be written", last)
+                for batch in batches:
+                    if batch.integration_id == integration_id and batch.expanded_at is None:
+                        failed.add(batch.pk)
+                        IngestBatch.objects.filter(pk=batch.pk, fence=fences[batch.pk]).update(
+                            claimed_at=None, last_error=str(error)[:2000]
+                        )
+                break
+    return [batch for batch in batches if batch.pk not in failed]
+
+
 def _process_claimed(fences: dict[int, int], run: Run, now: dt.datetime) -> int:
     batches = list(
-        IngestBatch.objects.filter(_held(fences)).select_related("integration").order_by("pk")
+        IngestBatch.objects.filter(_held(fences))
+        .select_related("integration")
+        .defer("staged")
+        .order_by("pk")
     )
+    batches = _expand_claimed(batches, fences)
     pending: dict[int, list[int]] = {batch.pk: [] for batch in batches}
     for pk, owner in (
         Alert.objects.filter(batch_id__in=list(pending), pending=True)

@@ -22,6 +22,19 @@ from opsassure.alerting.models import Integration
 from opsassure.alerting.payloads import PARSERS, PayloadError, parse
 from opsassure.core.middleware import error_response
 
+_BY_TOKEN = f"SELECT * FROM {Integration._meta.db_table} WHERE token = %s"  # noqa: S608
+
+
+def integration_by_token(token: str) -> Integration | None:
+    """The integration with this URL token, or None.
+
+    A raw query: compiling the equivalent ``filter(token=…).first()`` took a sixth of the
+    endpoint's CPU (measured with py-spy under bench/ingest.py); ``raw`` still applies the
+    fields' converters (JSON fields and the like)."""
+    if not token or len(token) > 64:
+        return None
+    return next(iter(Integration.objects.raw(_BY_TOKEN, [token])), None)
+
 
 def max_body_bytes() -> int:
     return int(getattr(settings, "OPSASSURE_ALERT_MAX_BODY_BYTES", 4 * 1024 * 1024))
@@ -105,7 +118,7 @@ def _handle(request: HttpRequest, integration: Integration | None, payload: Any)
 @require_POST
 def receive(request: HttpRequest, token: str) -> HttpResponse:
     """Any integration kind; the kind is the integration's."""
-    integration = Integration.objects.filter(token=token).first() if len(token) <= 64 else None
+    integration = integration_by_token(token)
     if integration is None or integration.kind not in PARSERS:
         return _not_found()
     payload, problem = _read_json(request)
@@ -126,5 +139,7 @@ def events_v2_enqueue(request: HttpRequest) -> HttpResponse:
         return error_response(
             400, "validation_error", "routing_key: is required", {"routing_key": ["is required"]}
         )
-    integration = Integration.objects.filter(token=token, kind="events_v2").first()
+    integration = integration_by_token(token)
+    if integration is not None and integration.kind != "events_v2":
+        integration = None
     return _handle(request, integration, payload)

@@ -133,8 +133,11 @@ def clean_heartbeat(data: dict[str, Any]) -> dict[str, Any]:
 
 def _firing(prefix: str) -> dict[str, int | None]:
     """Firing monitoring alerts whose fingerprint starts with ``prefix`` → customer id."""
+    from opsassure.alerting import ingest
     from opsassure.alerting.models import Alert, AlertStatus, IntegrationKind
 
+    # Our own alerts accepted but not yet written by an alerting worker count too.
+    ingest.expand_waiting(kind=IntegrationKind.MONITORING)
     return dict(
         Alert.objects.filter(
             integration__kind=IntegrationKind.MONITORING,

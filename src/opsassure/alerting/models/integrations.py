@@ -153,6 +153,9 @@ class Integration(AuditedModel):
 class IngestBatch(models.Model):
     """One accepted request: committed before the 2xx, processed later by ``alert_process_batch``.
 
+    The request commits this one row, with its alerts validated, fingerprinted and
+    deduplicated in ``staged`` (see ``ingest``); the worker turns them into ``Alert`` rows
+    (``expanded_at``), in the order the integration's batches arrived, then processes them.
     ``processed_at`` NULL = work pending; the sweep re-drives such batches (the broker message
     is only a hint). ``claimed_at``/``fence`` let one worker at a time process a batch.
     """
@@ -171,6 +174,12 @@ class IngestBatch(models.Model):
         blank=True,
         help_text=_("Acknowledgements sent through the events API, applied by the worker."),
     )
+    staged = models.TextField(
+        _("staged alerts"),
+        blank=True,
+        help_text=_("The accepted alerts until they are written as alert rows (then empty)."),
+    )
+    expanded_at = models.DateTimeField(_("alerts written at"), null=True, blank=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     fence = models.PositiveIntegerField(default=0)
@@ -186,6 +195,11 @@ class IngestBatch(models.Model):
                 fields=["received_at"],
                 condition=Q(processed_at__isnull=True),
                 name="alerting_batch_pending_idx",
+            ),
+            models.Index(
+                fields=["integration", "id"],
+                condition=Q(expanded_at__isnull=True),
+                name="alerting_batch_staged_idx",
             ),
         ]
 
