@@ -284,3 +284,14 @@ def test_metrics_show_the_batches_waiting_for_a_worker(am: Integration) -> None:
     assert waiting["opsassure_alert_batch_oldest_waiting_seconds"] >= 0
     processing.process_batch(first.pk)  # the run takes the other waiting batch too
     assert gauges()["opsassure_alert_batches_waiting"] == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite does not compress")
+def test_staged_alerts_are_compressed_with_lz4_on_postgresql() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute "
+            "WHERE attrelid = 'alerting_ingestbatch'::regclass AND attname = 'staged'"
+        )
+        assert cursor.fetchone()[0] == "l"

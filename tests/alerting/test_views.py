@@ -199,3 +199,26 @@ def test_api_lists_query_count_does_not_grow(world: World, am: Integration) -> N
         assert len(client.get("/api/v1/alerting/groups/").json()["results"]) == 2
         assert len(client.get("/api/v1/alerting/alerts/").json()["results"]) == 31
     assert len(many) == len(few)
+
+
+def test_live_list_warns_provider_staff_of_alerts_waiting_for_a_worker(
+    world: World, am: Integration
+) -> None:
+    from opsassure.alerting import ingest
+    from opsassure.alerting.models import IngestBatch
+    from opsassure.alerting.payloads import parse
+
+    staff = _login(world)
+    assert 'data-testid="ingest-backlog"' not in staff.get("/alerting/").content.decode()
+    long_ago = timezone.now() - dt.timedelta(minutes=5)
+    payload = am_payload(am_alert(fingerprint="w1"), am_alert(fingerprint="w2"))
+    batch = ingest.accept(am, parse("alertmanager", payload, long_ago), now=long_ago)
+    html = staff.get("/alerting/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="ingest-backlog"' in html
+    assert "2 accepted alerts (1 requests) have waited for a worker for up to 5" in html
+    zh = staff.get("/alerting/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "2 条已接收的告警（1 个请求）等待后台任务处理已达 5" in zh
+    customer = _login(world, "customer_a_user")  # counts span every customer: staff only
+    assert 'data-testid="ingest-backlog"' not in customer.get("/alerting/").content.decode()
+    IngestBatch.objects.filter(pk=batch.pk).update(processed_at=timezone.now())
+    assert 'data-testid="ingest-backlog"' not in staff.get("/alerting/").content.decode()

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
-from opsassure.alerting import services, snippets
+from opsassure.alerting import processing, services, snippets
 from opsassure.alerting.filtersets import AlertFilterSet, AlertGroupFilterSet
 from opsassure.alerting.forms import (
     InhibitionRuleForm,
@@ -31,6 +31,7 @@ from opsassure.alerting.forms import (
 from opsassure.alerting.models import (
     Alert,
     AlertGroup,
+    IngestBatch,
     InhibitionRule,
     Integration,
     MaintenanceWindow,
@@ -38,7 +39,7 @@ from opsassure.alerting.models import (
     Silence,
 )
 from opsassure.alerting.suppression import occurrence_active
-from opsassure.core.tenancy import scoped
+from opsassure.core.tenancy import is_provider_staff, scoped
 from opsassure.core.ui.generic import Column, ScopedDetailView, ScopedListView, save_or_show_form
 
 REFRESH_SECONDS = 10
@@ -73,9 +74,29 @@ class GroupListView(LoginRequiredMixin, PermissionRequiredMixin, ListView[AlertG
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
-            filterset=self.filterset, querystring=query.urlencode(), refresh_seconds=REFRESH_SECONDS
+            filterset=self.filterset,
+            querystring=query.urlencode(),
+            refresh_seconds=REFRESH_SECONDS,
+            backlog=ingest_backlog(self.request.user),
         )
         return context
+
+
+def ingest_backlog(user: Any) -> dict[str, Any] | None:
+    """Accepted batches a worker has not processed for longer than the sweep waits, for
+    provider staff (the batches of every customer: counts only). None when there are none.
+
+    Accepted alerts are safe in the database but appear on this page only once a worker has
+    written and processed them; a stopped worker must not look like a quiet night."""
+    if not is_provider_staff(user):
+        return None
+    since = timezone.now() - processing.REDRIVE_AFTER
+    row = IngestBatch.objects.filter(processed_at__isnull=True, received_at__lt=since).aggregate(
+        batches=Count("id"), alerts=Sum("alert_count"), oldest=Min("received_at")
+    )
+    if not row["batches"]:
+        return None
+    return row
 
 
 class GroupDetailView(ScopedDetailView):
