@@ -113,22 +113,9 @@ _COLUMNS = (
 
 
 def _rows(alerts: Sequence[AlertIn]) -> list[dict[str, Any]]:
-    """The staged rows: the columns the expansion reads, one letter each.
-
-    Times: orjson writes aware datetimes as RFC 3339 itself (PostgreSQL's ``timestamptz``
-    reads that); SQLite compares times as text, so for it they go in Django's stored format.
-    """
-    if connection.vendor == "postgresql":
-
-        def when(value: dt.datetime | None) -> Any:
-            return value
-
-    else:
-        adapt = connection.ops.adapt_datetimefield_value
-
-        def when(value: dt.datetime | None) -> Any:
-            return None if value is None else str(adapt(value))
-
+    """The staged rows: the columns the expansion reads, one letter each. orjson writes the
+    (aware) datetimes as RFC 3339, which PostgreSQL's ``timestamptz`` reads; the SQLite
+    expansion turns them into Django's stored format (``_sqlite_times``)."""
     return [
         {
             "f": a.fingerprint,
@@ -137,8 +124,8 @@ def _rows(alerts: Sequence[AlertIn]) -> list[dict[str, Any]]:
             "v": a.severity,
             "l": a.labels,
             "a": a.annotations,
-            "t": when(a.starts_at),
-            "e": when(a.ends_at),
+            "t": a.starts_at,
+            "e": a.ends_at,
             "g": a.generator_url,
         }
         for a in alerts
@@ -311,12 +298,24 @@ def _expand_sqlite(integration: Integration, batch_id: int, now: dt.datetime) ->
     staged, received_at = found
     IngestBatch.objects.filter(pk=batch_id).update(expanded_at=now, staged="")
     data = orjson.loads(staged or "{}")
+    for rows in data.values():
+        _sqlite_times(rows)
     stamp = _dt(received_at)
     if data.get("firing"):
         _upsert_firing_sqlite(integration, batch_id, data["firing"], stamp)
     if data.get("resolved"):
         _apply_resolved_sqlite(integration, batch_id, data["resolved"], stamp)
     return True
+
+
+def _sqlite_times(rows: list[dict[str, Any]]) -> None:
+    """RFC 3339 times → the text SQLite columns hold (Django's format: SQLite compares times
+    as text, so one format throughout)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    for row in rows:
+        for key in ("t", "e"):
+            if row.get(key):
+                row[key] = str(adapt(dt.datetime.fromisoformat(row[key])))
 
 
 def _upsert_firing_sqlite(
