@@ -12,11 +12,13 @@ answers, else the embedded filesystem broker):
 
 1. **Throughput.** Starts the real web server (``opsassure web``: gunicorn, gthread) on a free
    loopback port and lets ``--senders`` threads post Alertmanager v4 webhooks of ``--batch``
-   new alerts each (unique fingerprints: every alert is an insert) for ``--seconds``. An alert
-   counts when its request got a 2xx — which means its batch row, holding it, is committed.
-   Prints alerts/s and the p50/p99 request latency. No worker runs in this phase. Then one
-   process writes the staged alerts as alert rows, as a worker does first with each batch
-   (``ingest.expand_waiting``), and the rows are counted: every accepted alert must be one.
+   alerts each for ``--seconds``: each sender cycles through 250 pre-built bodies of distinct
+   fingerprints, so the first 25,000 alerts of a sender are new and the rest repeat them. An
+   alert counts when its request got a 2xx — which means its batch row, holding it, is
+   committed. Prints alerts/s and the p50/p99 request latency. No worker runs in this phase.
+   Then one process writes the staged alerts as alert rows, as a worker does first with each
+   batch (``ingest.expand_waiting``), timed, and checks that every accepted alert is a row or
+   one of a row's repeats.
 2. **Alertmanager**, when /usr/bin/prometheus-alertmanager exists: the same load against its
    API v2 (in memory, no durability) and the ratio.
 3. **Arrival → first notification** (p50/p95 over ``--latency-alerts`` alerts): one worker
@@ -514,14 +516,17 @@ def latency_phase(
 
 
 # Writes every staged alert as an alert row, as the workers would (``ingest.expand_waiting``),
-# and prints: alert rows, wall seconds, this process's CPU seconds and its database backend's
-# (PostgreSQL; 0 on SQLite, which runs inside the process).
+# and prints: the alerts the staged batches held, the alert rows then, the alerts those rows
+# account for (one each plus its repeats: the senders' bodies cycle, so most alerts are repeats
+# of a row), wall seconds, this process's CPU seconds and its database backend's (PostgreSQL; 0
+# on SQLite, which runs inside the process).
 EXPAND = """
 import resource, time
 from pathlib import Path
 from django.db import connection
+from django.db.models import Sum
 from opsassure.alerting import ingest
-from opsassure.alerting.models import Alert
+from opsassure.alerting.models import Alert, IngestBatch
 
 def backend_cpu(pid):
     if not pid:
@@ -534,13 +539,17 @@ if connection.vendor == "postgresql":
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
+staged = IngestBatch.objects.filter(integration__name="bench", expanded_at__isnull=True)
+held = staged.aggregate(n=Sum("alert_count"))["n"] or 0
 usage = resource.getrusage(resource.RUSAGE_SELF)
 cpu, db, t = usage.ru_utime + usage.ru_stime, backend_cpu(pid), time.monotonic()
 ingest.expand_waiting()
 t = time.monotonic() - t
 usage = resource.getrusage(resource.RUSAGE_SELF)
 cpu, db = usage.ru_utime + usage.ru_stime - cpu, backend_cpu(pid) - db
-print(Alert.objects.filter(integration__name="bench").count(), t, cpu, db)
+rows = Alert.objects.filter(integration__name="bench")
+print(held, rows.count(), rows.count() + (rows.aggregate(n=Sum("repeat_count"))["n"] or 0),
+      t, cpu, db)
 """
 
 
@@ -580,7 +589,7 @@ def bench_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
             base = f"http://{HOST}:{port}"
             wait_http(f"{base}/healthz")
             url = f"{base}/api/v1/alerting/ingest/{tokens[0]}/"
-            load(url, am_batch, 2, args.batch, 3)  # warm-up
+            warm_up = load(url, am_batch, 2, args.batch, 3)
             groups: dict[str, Any] = {"web": lambda: tree(server.pid)}
             if engine == "postgres":
                 groups["postgres"] = lambda: pg_backends(env)
@@ -589,11 +598,14 @@ def bench_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
             # The requests committed batch rows with their alerts staged; a worker writes the
             # alert rows. Do that here in one process, timed, and count the rows it wrote.
             expanded = manage_shell(env, EXPAND).split()
-            result["stored"] = int(expanded[0])
             result["expand"] = {
-                "wall_s": float(expanded[1]),
-                "python_cpu_s": float(expanded[2]),
-                "db_cpu_s": float(expanded[3]),
+                "alerts": int(expanded[0]),
+                "rows": int(expanded[1]),
+                "accounted": int(expanded[2]),
+                "accepted": (warm_up["requests"] + result["ingest"]["requests"]) * args.batch,
+                "wall_s": float(expanded[3]),
+                "python_cpu_s": float(expanded[4]),
+                "db_cpu_s": float(expanded[5]),
             }
             # The throughput phase's batches are not part of the latency phase: mark them
             # processed so the worker's claims on them return at once.
@@ -702,10 +714,17 @@ def main() -> None:
         print(f"    {cpu_line(ingest['cpu'])}")
         written = result["expand"]
         print(
-            f"  then written as alert rows by one process (a worker's first step): "
-            f"{result['stored']:,} rows in {written['wall_s']:.1f} s "
-            f"({result['stored'] / max(written['wall_s'], 1e-9):,.0f} alerts/s); CPU s: "
-            f"python {written['python_cpu_s']:.1f}, database {written['db_cpu_s']:.1f}"
+            f"  then written by one process (a worker's first step): {written['alerts']:,} "
+            f"alerts in {written['wall_s']:.1f} s "
+            f"({written['alerts'] / max(written['wall_s'], 1e-9):,.0f} alerts/s) into "
+            f"{written['rows']:,} alert rows; CPU s: python {written['python_cpu_s']:.1f}, "
+            f"database {written['db_cpu_s']:.1f}"
+        )
+        # Every accepted alert (warm-up included) is a row or one of a row's repeats.
+        verdict = "all" if written["accounted"] == written["accepted"] else "MISMATCH:"
+        print(
+            f"    {verdict} {written['accepted']:,} accepted alerts accounted for by the rows "
+            f"and their repeat counts ({written['accounted']:,})"
         )
         if manager:
             print(

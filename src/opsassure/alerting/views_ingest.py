@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from opsassure.alerting import ingest
 from opsassure.alerting.models import Integration
 from opsassure.alerting.payloads import PARSERS, PayloadError, parse
+from opsassure.core.auth import bearer_token
 from opsassure.core.middleware import error_response
 
 _BY_TOKEN = f"SELECT * FROM {Integration._meta.db_table} WHERE token = %s"  # noqa: S608
@@ -44,12 +45,6 @@ def _not_found() -> JsonResponse:
     # The same answer for an unknown token, a revoked or disabled integration and a wrong
     # bearer token: nothing tells which part was wrong.
     return error_response(404, "not_found", _("Not found."))
-
-
-def _bearer(request: HttpRequest) -> str:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    scheme, _sep, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
 
 
 def _read_json(request: HttpRequest) -> tuple[Any, JsonResponse | None]:
@@ -90,7 +85,7 @@ def _read_json(request: HttpRequest) -> tuple[Any, JsonResponse | None]:
 def _handle(request: HttpRequest, integration: Integration | None, payload: Any) -> HttpResponse:
     if integration is None or not integration.is_active:
         return _not_found()
-    if not integration.bearer_matches(_bearer(request)):
+    if not integration.bearer_matches(bearer_token(request)):
         return _not_found()
     now = timezone.now()
     try:

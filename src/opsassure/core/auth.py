@@ -1,4 +1,4 @@
-"""Typed access to the signed-in user of a request."""
+"""Typed access to the signed-in user of a request, and to its bearer token."""
 
 from __future__ import annotations
 
@@ -14,3 +14,9 @@ def request_user(request: HttpRequest | Request) -> User:
     if not isinstance(user, User):
         raise PermissionError("an authenticated user is required")
     return user
+
+
+def bearer_token(request: HttpRequest) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header, or ``""`` when there is none."""
+    scheme, _sep, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""

@@ -23,6 +23,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from opsassure.core.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
 from opsassure.core.api.router import router
+from opsassure.core.auth import bearer_token
 from opsassure.core.errors import ServiceError
 from opsassure.core.middleware import error_response
 from opsassure.monitoring import metrics, queries, rules, tokens
@@ -50,11 +51,6 @@ class AgentPushThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.key_id}
 
 
-def _bearer(request: HttpRequest) -> str:
-    scheme, _sep, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
-
-
 @csrf_exempt
 @require_POST
 def agent_push(request: HttpRequest) -> HttpResponse:
@@ -64,7 +60,7 @@ def agent_push(request: HttpRequest) -> HttpResponse:
     ``MONITORING_AGENT_PUSH_RATE`` per token, 413 over 4 MiB, 400 for a malformed push;
     nothing is stored in any of these cases. 200 with ``{"agent", "ci", "accepted",
     "duplicates", "refused": [{"index", "reason"}]}`` once the samples are committed."""
-    token = tokens.authenticate_agent(_bearer(request))
+    token = tokens.authenticate_agent(bearer_token(request))
     if token is None:
         return error_response(401, "unauthorized", _("Unknown or revoked agent token."))
     throttle = AgentPushThrottle(token)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from opsassure.core.auth import bearer_token
 from opsassure.core.middleware import error_response
 from opsassure.monitoring import probing, tokens
 from opsassure.monitoring.models import Probe
@@ -42,10 +43,8 @@ def _unauthorized() -> JsonResponse:
 
 
 def _probe(request: HttpRequest) -> Probe | None:
-    scheme, _sep, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return tokens.authenticate_probe(value.strip())
+    token = bearer_token(request)
+    return tokens.authenticate_probe(token) if token else None
 
 
 def _too_large(limit: int) -> JsonResponse:
