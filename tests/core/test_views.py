@@ -215,3 +215,49 @@ def test_every_app_root_leads_to_its_main_page(client, world: World) -> None:  #
         response = client.get(f"/{label}/", follow=True)
         assert response.status_code == 200, label
         assert response.redirect_chain or label in {"alerting", "monitoring"}, label
+
+
+def _filtersets() -> list[type]:
+    from django.apps import apps
+    from django.utils.module_loading import module_has_submodule
+
+    from opsassure.core.filtersets import ScopedFilterSet
+
+    for config in apps.get_app_configs():
+        if module_has_submodule(config.module, "filtersets"):
+            __import__(f"{config.name}.filtersets")
+    found, todo = [], [ScopedFilterSet]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return [cls for cls in found if getattr(cls._meta, "model", None)]
+
+
+def test_yes_no_filters_offer_any_not_unknown(world: World) -> None:
+    from django.forms import NullBooleanSelect
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    request = RequestFactory().get("/")
+    request.user = world.manager
+    checked = 0
+    with translation.override("en"):
+        for cls in _filtersets():
+            for name, field in cls(data={}, request=request).form.fields.items():
+                if isinstance(field.widget, NullBooleanSelect):
+                    labels = [str(label) for _value, label in field.widget.choices]
+                    assert labels == ["Any", "Yes", "No"], (cls.__name__, name, labels)
+                    checked += 1
+    assert checked >= 5  # alerting, servicedesk, monitoring and catalog lists have them
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", ">Any<"), ("zh-hans", ">不限<")])
+def test_live_alert_list_flapping_filter_says_any(world: World, language: str, label: str) -> None:
+    client = logged_in(world.manager)
+    html = client.get("/alerting/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    flapping = html[html.index('name="flapping"') :]
+    flapping = flapping[: flapping.index("</select>")]
+    assert label in flapping
+    assert "Unknown" not in flapping
+    assert "未知" not in flapping

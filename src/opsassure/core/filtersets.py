@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.forms import NullBooleanSelect
 from django.utils.translation import gettext_lazy as _
 
 from opsassure.core.models import AuditEvent, Customer, CustomerContact, Team, User
@@ -31,6 +32,15 @@ class ScopedFilterSet(django_filters.FilterSet):
                     continue
                 visible = manager.visible_to(user) if user is not None else manager.none()
                 field.queryset = queryset.all() & visible
+            for field in form.fields.values():
+                if isinstance(field.widget, NullBooleanSelect):
+                    # Django labels the empty choice of a yes/no filter "Unknown"; in a filter
+                    # it means "either".
+                    field.widget.choices = [
+                        ("unknown", _("Any")),
+                        ("true", _("Yes")),
+                        ("false", _("No")),
+                    ]
             for field in form.fields.values():
                 # Tabler/Bootstrap look for every filter widget.
                 css = (
