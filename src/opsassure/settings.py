@@ -155,6 +155,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "opsassure.core.middleware.OutOfRangeMiddleware",
 ]
 
 # Machine endpoints that take thousands of requests a second skip the middlewares that serve

@@ -3,8 +3,10 @@ from __future__ import annotations
 import csv
 import io
 import zoneinfo
+from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -261,3 +263,42 @@ def test_live_alert_list_flapping_filter_says_any(world: World, language: str, l
     assert label in flapping
     assert "Unknown" not in flapping
     assert "未知" not in flapping
+
+
+@pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01"])
+def test_dates_out_of_range_get_a_400_not_a_500(world: World, start: str) -> None:
+    client = logged_in(world.manager)
+    client.raise_request_exception = False
+    response = client.get(f"/alerting/calendar/?start={start}", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "out of the supported range" in response.content.decode()
+
+
+def test_a_silence_from_year_one_is_refused_and_nothing_is_written(world: World) -> None:
+    from opsassure.alerting.models import Silence
+
+    client = logged_in(world.manager)
+    client.raise_request_exception = False
+    response = client.post(
+        "/alerting/silences/new/",
+        {
+            "matchers": 'alertname="X"',
+            "starts_at": "0001-01-01T00:00",
+            "ends_at": "2026-12-01T00:00",
+            "comment": "c",
+        },
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert response.status_code == 400
+    assert "超出" in response.content.decode()
+    assert not Silence.objects.exists()
+
+
+def test_integration_rate_limit_has_a_ceiling(world: World) -> None:
+    from opsassure.alerting.forms import IntegrationForm
+
+    form_class: Any = IntegrationForm
+    field = form_class.base_fields["rate_limit_per_minute"]
+    assert field.clean(1_000_000) == 1_000_000
+    with pytest.raises(ValidationError):
+        field.clean(99999999999999999999)

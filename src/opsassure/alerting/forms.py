@@ -95,7 +95,11 @@ class IntegrationForm(ScopedForm):
         help_text=_("Senders must then send Authorization: Bearer <token>. Stored hashed."),
     )
     rate_limit_per_minute = forms.IntegerField(
-        label=_("Rate limit (requests per minute)"), min_value=0, initial=1200
+        label=_("Rate limit (requests per minute)"),
+        min_value=0,
+        max_value=1_000_000,
+        initial=1200,
+        help_text=_("0 = no limit. Requests over the limit get 429 with Retry-After."),
     )
     group_by = forms.CharField(
         label=_("Group by labels"),

@@ -1,4 +1,5 @@
-"""Request plumbing: request ids, body size limit, user language and time zone."""
+"""Request plumbing: request ids, body size limit, user language and time zone, and a 400 for
+values out of range."""
 
 from __future__ import annotations
 
@@ -93,3 +94,26 @@ class UserPreferencesMiddleware:
         finally:
             timezone.deactivate()
         return response
+
+
+class OutOfRangeMiddleware:
+    """A date or number beyond what Python or the database can hold is the sender's error.
+
+    Dates such as 0001-01-01 or 9999-12-31 pass Django's form and query-string parsing, and then
+    overflow when shifted to UTC or by a week (``OverflowError``); the request gets a 400 saying
+    so instead of a 500. Views write through services in transactions, which the exception has
+    already rolled back when it reaches here. Forms that can check a range say so themselves.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OverflowError):
+            return None
+        from opsassure.web.views import bad_request
+
+        return bad_request(request, exception, _("A date or number is out of the supported range."))

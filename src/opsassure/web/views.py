@@ -95,12 +95,13 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def bad_request(
+    request: HttpRequest, exception: Exception | None = None, message: str = ""
+) -> HttpResponse:
+    message = message or _("Bad request.")
     if _wants_json(request):
-        return error_response(400, "bad_request", _("Bad request."))
-    return render(
-        request, "web/error.html", {"code": 400, "message": _("Bad request.")}, status=400
-    )
+        return error_response(400, "bad_request", message)
+    return render(request, "web/error.html", {"code": 400, "message": message}, status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
