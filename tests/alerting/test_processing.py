@@ -182,6 +182,58 @@ def test_silence_end_releases_alert_in_sweep(client: Client, world: World, am: I
     assert group.incident is not None
 
 
+def test_new_silence_mutes_alerts_already_firing_and_expiry_releases_them(
+    client: Client, world: World, am: Integration, django_capture_on_commit_callbacks
+) -> None:
+    post(client, am, am_payload(am_alert(name="HighMemory", fingerprint="early"), group_key="m"))
+    post(client, am, am_payload(am_alert(name="DiskFull", fingerprint="other"), group_key="d"))
+    muted = Alert.objects.get(fingerprint="early")
+    assert muted.suppressed is False
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        silence = services.create_silence(
+            customer=world.customer_a,
+            matchers_=['alertname="HighMemory"'],
+            starts_at=now - dt.timedelta(minutes=1),
+            ends_at=now + dt.timedelta(hours=1),
+            comment="known, fix tonight",
+            actor=world.manager,
+        )
+    muted.refresh_from_db()
+    assert muted.suppressed is True
+    expected = {"kind": "silence", "id": silence.pk, "name": "known, fix tonight"}
+    assert muted.suppressed_by == expected
+    assert muted.group is not None
+    assert muted.group.state == "suppressed"
+    assert muted.group.events.filter(kind="suppressed").count() == 1
+    assert Alert.objects.get(fingerprint="other").suppressed is False
+    # Expiring it (the API's expire, the UI's button) releases the alert at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        silence.ends_at = timezone.now()
+        silence.save(update_fields=["ends_at", "updated_at"])
+    muted.refresh_from_db()
+    assert muted.suppressed is False
+    assert muted.group is not None
+    assert muted.group.state in ("firing", "acknowledged")
+
+
+def test_customer_silence_does_not_mute_another_customers_alerts(
+    client: Client, world: World, am: Integration, django_capture_on_commit_callbacks
+) -> None:
+    post(client, am, am_payload(am_alert(name="HighMemory", fingerprint="a1")))
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.create_silence(
+            customer=world.customer_b,
+            matchers_=['alertname="HighMemory"'],
+            starts_at=now - dt.timedelta(minutes=1),
+            ends_at=now + dt.timedelta(hours=1),
+            comment="theirs",
+            actor=world.manager,
+        )
+    assert Alert.objects.get(fingerprint="a1").suppressed is False
+
+
 def test_silence_validation() -> None:
     now = timezone.now()
     with pytest.raises(services.AlertingError) as caught:

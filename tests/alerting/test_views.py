@@ -225,3 +225,59 @@ def test_live_list_warns_provider_staff_of_alerts_waiting_for_a_worker(
     assert 'data-testid="ingest-backlog"' not in customer.get("/alerting/").content.decode()
     IngestBatch.objects.filter(pk=batch.pk).update(processed_at=timezone.now())
     assert 'data-testid="ingest-backlog"' not in staff.get("/alerting/").content.decode()
+
+
+def test_silence_list_expires_a_silence_and_reads_as_words(world: World) -> None:
+    now = timezone.now()
+    silence = Silence.objects.create(
+        customer=world.customer_a,
+        matchers=['alertname="HighMemory"', 'severity="warning"'],
+        starts_at=now - dt.timedelta(minutes=5),
+        ends_at=now + dt.timedelta(days=3650),
+        comment="forever, by mistake",
+    )
+    client = _login(world)
+    html = client.get("/alerting/silences/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "alertname=&quot;HighMemory&quot;, severity=&quot;warning&quot;" in html
+    assert "[" not in html.split('data-testid="object-list"')[1].split("</table>")[0]
+    assert f"/alerting/silences/{silence.pk}/expire/" in html
+    response = client.post(f"/alerting/silences/{silence.pk}/expire/")
+    assert response.status_code == 302
+    silence.refresh_from_db()
+    assert silence.ends_at <= timezone.now()
+    html = client.get("/alerting/silences/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"/alerting/silences/{silence.pk}/expire/" not in html
+
+
+def test_another_customers_silence_cannot_be_expired(world: World) -> None:
+    now = timezone.now()
+    theirs = Silence.objects.create(
+        customer=world.customer_b,
+        matchers=['alertname="X"'],
+        starts_at=now,
+        ends_at=now + dt.timedelta(hours=1),
+        comment="theirs",
+    )
+    response = _login(world).post(f"/alerting/silences/{theirs.pk}/expire/")
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.ends_at > timezone.now()
+
+
+def test_customer_user_sees_no_new_button_without_the_right(world: World) -> None:
+    client = Client()
+    client.force_login(world.customer_a_user)
+    now = timezone.now()
+    Silence.objects.create(
+        customer=world.customer_a,
+        matchers=['alertname="X"'],
+        starts_at=now,
+        ends_at=now + dt.timedelta(hours=1),
+        comment="ours",
+    )
+    response = client.get("/alerting/silences/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "ours" in html
+    assert 'data-testid="create"' not in html
+    assert 'data-testid="expire"' not in html

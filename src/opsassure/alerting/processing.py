@@ -553,14 +553,60 @@ def sweep(now: dt.datetime | None = None) -> int:
     for batch_id in stuck:
         alert_process_batch.apply_async(args=(batch_id,))
         count += 1
-    count += _release_suppressed(now)
+    count += recheck_suppressions(now)
     count += _settle_flapping(now)
     RateWindow.objects.filter(window_start__lt=now - dt.timedelta(hours=1)).delete()
     return count
 
 
-def _release_suppressed(now: dt.datetime) -> int:
+def recheck_suppressions(now: dt.datetime | None = None) -> int:
+    """Bring firing alerts in line with the silences and windows active now: mute the ones a
+    silence or window created (or begun) after they arrived covers, as Alertmanager does at
+    once, and release the ones whose silence ended or was expired. Returns how many changed.
+
+    Runs in the one-minute sweep and right after a silence or window is saved
+    (``alert_recheck_suppressions``). Inhibition is decided when an alert is processed."""
+    now = now or timezone.now()
     context = Context.load(now)
+    return _apply_suppressions(now, context) + _release_suppressed(now, context)
+
+
+def _apply_suppressions(now: dt.datetime, context: Context) -> int:
+    if not context.silences and not context.windows:
+        return 0
+    muting = Context(now=now, silences=context.silences, windows=context.windows)
+    applied = 0
+    firing = (
+        Alert.objects.filter(status="firing", suppressed=False, pending=False)
+        .only("pk", "labels", "customer_id", "ci_id", "group_id", "summary")
+        .order_by("pk")
+    )
+    for alert in firing.iterator(chunk_size=2000):
+        found = muting.suppressor(alert)
+        if not found:
+            continue
+        with transaction.atomic():
+            updated = Alert.objects.filter(pk=alert.pk, status="firing", suppressed=False).update(
+                suppressed=True, suppressed_by=found
+            )
+            if not updated:
+                continue
+            group = alert.group
+            event(
+                AlertEvent.Kind.SUPPRESSED,
+                group=group,
+                alert=alert,
+                at=now,
+                message=alert.summary,
+                data=found,
+            )
+            if group is not None:
+                refresh_group(group, now)
+            applied += 1
+    return applied
+
+
+def _release_suppressed(now: dt.datetime, context: Context) -> int:
     released = 0
     suppressed = Alert.objects.filter(status="firing", suppressed=True, pending=False).order_by(
         "pk"
@@ -610,4 +656,4 @@ def _settle_flapping(now: dt.datetime) -> int:
     return settled
 
 
-__all__ = ["paging", "process_batch", "refresh_group", "sweep"]
+__all__ = ["paging", "process_batch", "recheck_suppressions", "refresh_group", "sweep"]

@@ -151,6 +151,17 @@ def create_silence(
     return silence
 
 
+def expire_silence(silence: Silence, now: dt.datetime | None = None) -> bool:
+    """End a silence now (it stays listed as history); False if it had already ended. Saving
+    it re-checks the alerts it muted, which fire again at once."""
+    now = now or timezone.now()
+    if silence.ends_at <= now:
+        return False
+    silence.ends_at = max(now, silence.starts_at)
+    silence.save(update_fields=["ends_at", "updated_at"])
+    return True
+
+
 def create_maintenance_window(
     *,
     name: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.db import transaction
 
 from opsassure.alerting import processing
 
@@ -24,6 +25,18 @@ def alert_process_batch(batch_id: int) -> int:
 def alert_sweep() -> int:
     """Re-drive unprocessed batches and re-check suppressions that ended; returns the count."""
     return processing.sweep()
+
+
+@shared_task(name="opsassure.alerting.tasks.alert_recheck_suppressions", ignore_result=True)
+def alert_recheck_suppressions() -> int:
+    """Mute firing alerts a new silence or window covers; release those whose one ended."""
+    return processing.recheck_suppressions()
+
+
+def on_suppression_saved(**_: Any) -> None:
+    """A silence or maintenance window was saved: re-check firing alerts once it commits
+    (the one-minute sweep does the same, should this message be lost)."""
+    transaction.on_commit(alert_recheck_suppressions.delay)
 
 
 SCHEDULES = (

@@ -18,6 +18,7 @@ urlpatterns = [
     path("integrations/<int:pk>/revoke/", views.integration_revoke, name="integration-revoke"),
     path("silences/", views.SilenceListView.as_view(), name="silence-list"),
     path("silences/new/", views.silence_create, name="silence-create"),
+    path("silences/<int:pk>/expire/", views.silence_expire, name="silence-expire"),
     path("maintenance/", views.MaintenanceListView.as_view(), name="maintenance-list"),
     path("maintenance/new/", views.maintenance_create, name="maintenance-create"),
     path("calendar/", views.calendar_week, name="calendar"),

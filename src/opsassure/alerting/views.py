@@ -260,13 +260,23 @@ def integration_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(integration.get_absolute_url())
 
 
+@login_required
+@permission_required("alerting.change_silence", raise_exception=True)
+@require_POST
+def silence_expire(request: HttpRequest, pk: int) -> HttpResponse:
+    silence = get_object_or_404(scoped(Silence, request.user), pk=pk)
+    if services.expire_silence(silence):
+        messages.success(request, _("Silence expired: the alerts it muted fire again."))
+    return HttpResponseRedirect(reverse("alerting:silence-list"))
+
+
 class SilenceListView(ScopedListView):
     model = Silence
     permission_required = "alerting.view_silence"
     title = gettext_lazy("Silences")
     ordering = ["-starts_at", "-id"]
     create_url_name = "alerting:silence-create"
-    template_name = "alerting/integration_list.html"
+    template_name = "alerting/silence_list.html"
     columns = [
         Column("comment", gettext_lazy("Comment")),
         Column("matchers", gettext_lazy("Label matchers")),
@@ -278,6 +288,15 @@ class SilenceListView(ScopedListView):
 
     def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().select_related("customer", "created_by")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user: Any = self.request.user
+        context["can_expire"] = user.has_perm("alerting.change_silence")
+        context["now"] = timezone.now()
+        if not user.has_perm("alerting.add_silence"):
+            context["create_url_name"] = None
+        return context
 
 
 @login_required

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
@@ -115,10 +114,7 @@ class SilenceViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
     def expire(self, request: Request, pk: str | None = None) -> Response:
         silence = self.get_object()
-        now = timezone.now()
-        if silence.ends_at > now:
-            silence.ends_at = max(now, silence.starts_at)
-            silence.save(update_fields=["ends_at", "updated_at"])
+        services.expire_silence(silence)
         return Response(self.get_serializer(silence).data)
 
 

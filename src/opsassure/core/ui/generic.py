@@ -13,6 +13,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
 from opsassure.core.tenancy import scoped
@@ -33,6 +34,11 @@ class Column:
             value = display() if display is not None else getattr(value, part, None)
             if value is None:
                 return ""
+        # Flags and lists (label matchers, severities) read as words, not Python literals.
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        if isinstance(value, list | tuple):
+            return ", ".join(str(item) for item in value) or "—"
         return value
 
 
