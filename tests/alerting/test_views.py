@@ -239,6 +239,8 @@ def test_silence_list_expires_a_silence_and_reads_as_words(world: World) -> None
     client = _login(world)
     html = client.get("/alerting/silences/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "alertname=&quot;HighMemory&quot;, severity=&quot;warning&quot;" in html
+    shanghai = timezone.localtime(silence.starts_at, timezone=dt.timezone(dt.timedelta(hours=8)))
+    assert shanghai.strftime("%Y-%m-%d %H:%M") in html  # the user's zone, one format
     assert "[" not in html.split('data-testid="object-list"')[1].split("</table>")[0]
     assert f"/alerting/silences/{silence.pk}/expire/" in html
     response = client.post(f"/alerting/silences/{silence.pk}/expire/")

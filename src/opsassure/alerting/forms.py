@@ -27,6 +27,8 @@ DATETIME = forms.DateTimeInput(
 def _style(form: forms.BaseForm) -> None:
     for field in form.fields.values():
         widget = field.widget
+        if isinstance(widget, forms.CheckboxSelectMultiple):
+            continue  # a plain list of labelled boxes; Bootstrap's classes float them apart
         if isinstance(widget, forms.CheckboxInput):
             widget.attrs.setdefault("class", "form-check-input")
         elif isinstance(widget, forms.Select | forms.SelectMultiple):
@@ -279,8 +281,6 @@ class RoutingRuleForm(CustomerRuleForm):
         for severity, _label in SEVERITY_CHOICES:
             if severity in mapping:
                 self.fields[f"priority_{severity}"].initial = mapping[severity]
-        checkboxes = self.fields["severities"].widget
-        checkboxes.attrs["class"] = "form-check-input"
 
     def save(self, commit: bool = True) -> RoutingRule:
         rule: RoutingRule = super().save(commit=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,8 @@ from django.db import models, transaction
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
@@ -35,6 +38,9 @@ class Column:
             if value is None:
                 return ""
         # Flags and lists (label matchers, severities) read as words, not Python literals.
+        if isinstance(value, dt.datetime):
+            # One format on every list, as on the live alert list, in the user's zone.
+            return date_format(timezone.localtime(value), "Y-m-d H:i")
         if isinstance(value, bool):
             return _("Yes") if value else _("No")
         if isinstance(value, list | tuple):
