@@ -302,3 +302,23 @@ def test_integration_rate_limit_has_a_ceiling(world: World) -> None:
     assert field.clean(1_000_000) == 1_000_000
     with pytest.raises(ValidationError):
         field.clean(99999999999999999999)
+
+
+def test_words_with_two_meanings_are_translated_by_context() -> None:
+    from django.utils import translation
+    from django.utils.translation import gettext, pgettext
+
+    with translation.override("zh-hans"):
+        assert gettext("Title") == "标题"  # a ticket's title
+        assert pgettext("job title", "Title") == "职务"  # a contact's
+        assert pgettext("mail sender", "From") == "发件人"
+        assert pgettext("recipient", "To") == "收件人"
+        assert (pgettext("handover", "From"), pgettext("handover", "To")) == ("交班人", "接班人")
+
+
+def test_customer_contacts_show_a_job_title(world: World) -> None:
+    client = logged_in(world.manager)
+    html = client.get(
+        f"/core/customers/{world.customer_a.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "<th>职务</th>" in html
