@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.utils.translation import gettext as _
+
 _MATCHER_RE = re.compile(
     r"""^\s*(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*(?P<op>=~|!~|!=|=)\s*(?P<value>.*?)\s*$""",
     re.DOTALL,
@@ -48,10 +50,19 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _unquote(raw: str) -> str:
+# An unquoted value may not hold what belongs to the syntax: ``alertname=="X"`` or a lone
+# opening quote is a typo, not the value ``="X"`` (Alertmanager refuses them too).
+_UNQUOTED_FORBIDDEN = re.compile(r"""["'=~{}]""")
+
+
+def _unquote(raw: str, text: str) -> str:
     if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
         inner = raw[1:-1]
         return re.sub(r"\\(.)", r"\1", inner)
+    if _UNQUOTED_FORBIDDEN.search(raw):
+        raise MatcherError(
+            _('Quote the value of %(matcher)s, as in name="value".') % {"matcher": repr(text)}
+        )
     return raw
 
 
@@ -59,13 +70,16 @@ def parse(text: str) -> Matcher:
     """One matcher from its text form; ``MatcherError`` with the reason if it is invalid."""
     found = _MATCHER_RE.match(text or "")
     if not found:
-        raise MatcherError(f"not a label matcher: {text!r}")
-    matcher = Matcher(found["name"], found["op"], _unquote(found["value"]))
+        raise MatcherError(_("Not a label matcher: %(matcher)s") % {"matcher": repr(text)})
+    matcher = Matcher(found["name"], found["op"], _unquote(found["value"], text))
     if matcher.op in ("=~", "!~"):
         try:
             _compiled(matcher.value)
         except re.error as error:
-            raise MatcherError(f"invalid regular expression in {text!r}: {error}") from error
+            raise MatcherError(
+                _("Invalid regular expression in %(matcher)s: %(error)s")
+                % {"matcher": repr(text), "error": error}
+            ) from error
     return matcher
 
 
@@ -76,7 +90,7 @@ def parse_all(texts: Iterable[str]) -> list[Matcher]:
 def validate(value: object) -> list[str]:
     """Normalised text forms of a JSON list of matchers; ``MatcherError`` if any is invalid."""
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise MatcherError("expected a list of matcher strings")
+        raise MatcherError(_("Expected a list of matcher strings."))
     return [str(parse(item)) for item in value]
 
 
