@@ -290,7 +290,31 @@ def test_a_silence_from_year_one_is_refused_and_nothing_is_written(world: World)
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert response.status_code == 400
-    assert "超出" in response.content.decode()
+    assert "请填写 1970 年到 2999 年之间的日期。" in response.content.decode()
+    assert not Silence.objects.exists()
+
+
+def test_the_api_refuses_a_silence_from_year_one(world: World) -> None:
+    from rest_framework.test import APIClient
+
+    from opsassure.alerting.models import Silence
+
+    client = APIClient()
+    client.force_authenticate(world.manager)
+    response = client.post(
+        "/api/v1/alerting/silences/",
+        {
+            "customer": world.customer_a.pk,
+            "matchers": ['alertname="X"'],
+            "starts_at": "0001-01-01T00:00:00+08:00",
+            "ends_at": "2026-12-01T00:00:00Z",
+            "comment": "c",
+        },
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    assert "starts_at" in response.json()["error"]["fields"]
     assert not Silence.objects.exists()
 
 

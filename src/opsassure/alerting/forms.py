@@ -16,6 +16,7 @@ from opsassure.alerting.models import (
     RoutingRule,
 )
 from opsassure.cmdb.models import ConfigurationItem
+from opsassure.core.forms import in_supported_range
 from opsassure.core.models import Customer, User
 from opsassure.core.tenancy import scoped
 
@@ -127,8 +128,12 @@ class SilenceForm(ScopedForm):
     cis = forms.ModelMultipleChoiceField(
         label=_("Configuration items"), queryset=ConfigurationItem.objects.none(), required=False
     )
-    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DATETIME)
-    ends_at = forms.DateTimeField(label=_("Ends at"), widget=DATETIME)
+    starts_at = forms.DateTimeField(
+        label=_("Starts at"), widget=DATETIME, validators=[in_supported_range]
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Ends at"), widget=DATETIME, validators=[in_supported_range]
+    )
     comment = forms.CharField(label=_("Comment"), max_length=500)
 
 
@@ -144,8 +149,12 @@ class MaintenanceWindowForm(ScopedForm):
         label=_("Also suppress dependent CIs"), required=False, initial=True
     )
     matchers = MatchersField(label=_("Label matchers"), required=False)
-    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DATETIME)
-    ends_at = forms.DateTimeField(label=_("Ends at"), widget=DATETIME)
+    starts_at = forms.DateTimeField(
+        label=_("Starts at"), widget=DATETIME, validators=[in_supported_range]
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Ends at"), widget=DATETIME, validators=[in_supported_range]
+    )
     recurrence = forms.ChoiceField(label=_("Recurrence"), choices=Recurrence.choices)
     weekdays = forms.TypedMultipleChoiceField(
         label=_("Weekdays (weekly)"),

@@ -1,12 +1,28 @@
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from opsassure.core.models import User
+
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+
+
+def in_supported_range(value: dt.date | dt.datetime | None) -> None:
+    """Dates from 1970 to 2999 only: year 1 or 9999 is a typo, and once shifted to UTC or by a
+    week it no longer fits Python's dates (PostgreSQL would even store it as a date BC)."""
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(
+            _("Give a date between %(first)s and %(last)s."),
+            code="out_of_range",
+            params={"first": FIRST_YEAR, "last": LAST_YEAR},
+        )
+
 
 COMMON_ZONES = [
     "Asia/Shanghai",

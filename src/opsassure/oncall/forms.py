@@ -8,6 +8,7 @@ from django import forms
 from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
+from opsassure.core.forms import in_supported_range
 from opsassure.core.models import User
 from opsassure.notify.models import Channel
 from opsassure.oncall.models import (
@@ -33,8 +34,8 @@ class OverrideForm(forms.Form):
         queryset=User.objects.none(),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    start = forms.DateTimeField(label=_("From"), widget=DATETIME)
-    end = forms.DateTimeField(label=_("Until"), widget=DATETIME)
+    start = forms.DateTimeField(label=_("From"), widget=DATETIME, validators=[in_supported_range])
+    end = forms.DateTimeField(label=_("Until"), widget=DATETIME, validators=[in_supported_range])
     reason = forms.CharField(
         label=_("Reason"),
         max_length=200,

@@ -17,6 +17,7 @@ from opsassure.alerting.models import (
     Silence,
 )
 from opsassure.core.api.base import ScopedModelSerializer
+from opsassure.core.forms import in_supported_range
 
 
 class CustomerOwnedSerializer(ScopedModelSerializer):
@@ -240,6 +241,10 @@ class SilenceSerializer(CustomerOwnedSerializer):
             "created_by",
         ]
         read_only_fields = ["created_by"]
+        extra_kwargs = {
+            "starts_at": {"validators": [in_supported_range]},
+            "ends_at": {"validators": [in_supported_range]},
+        }
 
     def validate_matchers(self, value: Any) -> list[str]:
         return _validated_matchers(value)
@@ -278,6 +283,10 @@ class MaintenanceWindowSerializer(CustomerOwnedSerializer):
             "created_by",
         ]
         read_only_fields = ["source_type", "source_id", "created_by"]
+        extra_kwargs = {
+            "starts_at": {"validators": [in_supported_range]},
+            "ends_at": {"validators": [in_supported_range]},
+        }
 
     def validate_matchers(self, value: Any) -> list[str]:
         return _validated_matchers(value)
