@@ -583,25 +583,7 @@ def _apply_suppressions(now: dt.datetime, context: Context) -> int:
     )
     for alert in firing.iterator(chunk_size=2000):
         found = muting.suppressor(alert)
-        if not found:
-            continue
-        with transaction.atomic():
-            updated = Alert.objects.filter(pk=alert.pk, status="firing", suppressed=False).update(
-                suppressed=True, suppressed_by=found
-            )
-            if not updated:
-                continue
-            group = alert.group
-            event(
-                AlertEvent.Kind.SUPPRESSED,
-                group=group,
-                alert=alert,
-                at=now,
-                message=alert.summary,
-                data=found,
-            )
-            if group is not None:
-                refresh_group(group, now)
+        if found and _set_suppression(alert, found, now):
             applied += 1
     return applied
 
@@ -612,26 +594,32 @@ def _release_suppressed(now: dt.datetime, context: Context) -> int:
         "pk"
     )[:SWEEP_LIMIT]
     for alert in suppressed:
-        if context.suppressor(alert):
-            continue
-        with transaction.atomic():
-            updated = Alert.objects.filter(pk=alert.pk, suppressed=True).update(
-                suppressed=False, suppressed_by={}
-            )
-            if not updated:
-                continue
-            group = alert.group
-            event(
-                AlertEvent.Kind.UNSUPPRESSED,
-                group=group,
-                alert=alert,
-                at=now,
-                message=alert.summary,
-            )
-            if group is not None:
-                refresh_group(group, now)
+        if not context.suppressor(alert) and _set_suppression(alert, {}, now):
             released += 1
     return released
+
+
+def _set_suppression(alert: Alert, found: dict[str, Any], now: dt.datetime) -> bool:
+    """Mute (``found``: what suppresses it) or release (``{}``) a processed firing alert, with
+    its event and its group's new state; False if another run changed it first."""
+    with transaction.atomic():
+        updated = Alert.objects.filter(pk=alert.pk, suppressed=not found).update(
+            suppressed=bool(found), suppressed_by=found
+        )
+        if not updated:
+            return False
+        group = alert.group
+        event(
+            AlertEvent.Kind.SUPPRESSED if found else AlertEvent.Kind.UNSUPPRESSED,
+            group=group,
+            alert=alert,
+            at=now,
+            message=alert.summary,
+            data=found,
+        )
+        if group is not None:
+            refresh_group(group, now)
+    return True
 
 
 def _settle_flapping(now: dt.datetime) -> int:

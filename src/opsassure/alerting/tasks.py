@@ -33,10 +33,11 @@ def alert_recheck_suppressions() -> int:
     return processing.recheck_suppressions()
 
 
-def on_suppression_saved(**_: Any) -> None:
-    """A silence or maintenance window was saved: re-check firing alerts once it commits
-    (the one-minute sweep does the same, should this message be lost)."""
-    transaction.on_commit(alert_recheck_suppressions.delay)
+def on_suppression_saved(action: str = "post_save", **_: Any) -> None:
+    """A silence or maintenance window or its CIs were saved: re-check firing alerts once it
+    commits (the one-minute sweep does the same, should this message be lost)."""
+    if action.startswith("post_"):  # m2m_changed also announces pre_add, pre_remove, …
+        transaction.on_commit(alert_recheck_suppressions.delay)
 
 
 SCHEDULES = (

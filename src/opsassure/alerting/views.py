@@ -294,8 +294,6 @@ class SilenceListView(ScopedListView):
         user: Any = self.request.user
         context["can_expire"] = user.has_perm("alerting.change_silence")
         context["now"] = timezone.now()
-        if not user.has_perm("alerting.add_silence"):
-            context["create_url_name"] = None
         return context
 
 

@@ -9,6 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import BadRequest
+
+
+class UserFacingBadRequest(BadRequest):
+    """A 400 whose message is written for the user (the 400 handler shows it)."""
+
 
 class ServiceError(Exception):
     """``status_code`` is the HTTP status, ``code`` a stable machine code; the API turns it

@@ -41,7 +41,6 @@ class ScopedFilterSet(django_filters.FilterSet):
                         ("true", _("Yes")),
                         ("false", _("No")),
                     ]
-            for field in form.fields.values():
                 # Tabler/Bootstrap look for every filter widget.
                 css = (
                     "form-select"

@@ -7,13 +7,16 @@ import re
 import uuid
 import zoneinfo
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import get_resolver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from opsassure.core.audit import AuditContext, audit_context
+from opsassure.core.errors import UserFacingBadRequest
 from opsassure.core.request_context import request_id_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -114,6 +117,8 @@ class OutOfRangeMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, OverflowError):
             return None
-        from opsassure.web.views import bad_request
-
-        return bad_request(request, exception, _("A date or number is out of the supported range."))
+        refusal = UserFacingBadRequest(_("A date or number is out of the supported range."))
+        # The project's 400 page (``handler400``), as Django would call it for a BadRequest.
+        handler: Any = get_resolver(getattr(request, "urlconf", None)).resolve_error_handler(400)
+        response: HttpResponse = handler(request, refusal)
+        return response

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from opsassure.core import audit
 from opsassure.core.auth import request_user
+from opsassure.core.errors import UserFacingBadRequest
 from opsassure.core.middleware import error_response
 from opsassure.core.models import AuditEvent, Customer, Team
 from opsassure.core.services import heartbeat_age
@@ -95,10 +96,9 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
-def bad_request(
-    request: HttpRequest, exception: Exception | None = None, message: str = ""
-) -> HttpResponse:
-    message = message or _("Bad request.")
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    is_for_user = isinstance(exception, UserFacingBadRequest)
+    message = str(exception) if is_for_user else _("Bad request.")
     if _wants_json(request):
         return error_response(400, "bad_request", message)
     return render(request, "web/error.html", {"code": 400, "message": message}, status=400)

@@ -72,6 +72,11 @@ class ScopedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView[Any])
             queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
         return queryset
 
+    def _may_create(self) -> bool:
+        opts = self.model._meta
+        user: Any = self.request.user
+        return user.has_perm(f"{opts.app_label}.add_{opts.model_name}")
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         rows = [
@@ -86,7 +91,7 @@ class ScopedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView[Any])
             title=self.title or self.model._meta.verbose_name_plural,
             filterset=getattr(self, "filterset", None),
             querystring=query.urlencode(),
-            create_url_name=self.create_url_name,
+            create_url_name=self.create_url_name if self._may_create() else None,
             export_url_name=self.export_url_name,
         )
         return context
